@@ -1,0 +1,129 @@
+package dev.enricher.inference;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import ai.onnxruntime.providers.OrtTensorRTProviderOptions;
+import dev.enricher.inference.InferenceSettings.Device;
+import dev.enricher.inference.InferenceSettings.Precision;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Creates ONNX Runtime sessions on the execution provider the settings ask for, falling back to CPU if allowed. */
+final class Sessions {
+    private static final Logger LOG = LoggerFactory.getLogger(Sessions.class);
+
+    private Sessions() {}
+
+    /** A session with the options it was built with; both are closed together. */
+    record Opened(OrtSession session, OrtSession.SessionOptions options, String device, boolean fellBack,
+                  String precision) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                session.close();
+            } catch (OrtException e) {
+                LOG.warn("closing the ONNX Runtime session failed: {}", e.getMessage());
+            }
+            options.close();
+        }
+    }
+
+    /** Native stack for session creation: ONNX Runtime's graph loading overflows a default 1 MB Java stack. */
+    private static final long LOAD_STACK_BYTES = 64L << 20;
+
+    /**
+     * Opens a session on a thread of its own with a large native stack; blocks until it is ready.
+     *
+     * @throws BundleException when the model cannot be loaded, or the GPU is unavailable without fallback
+     */
+    static Opened open(Path modelFile, InferenceSettings settings) {
+        Opened[] opened = new Opened[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread loader = new Thread(null, () -> {
+            try {
+                opened[0] = openHere(modelFile, settings);
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }, "model-load-" + modelFile.getParent().getFileName(), LOAD_STACK_BYTES);
+        loader.start();
+        try {
+            loader.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BundleException(modelFile, "interrupted while loading");
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return opened[0];
+    }
+
+    private static Opened openHere(Path modelFile, InferenceSettings settings) {
+        if (settings.device() == Device.CPU) {
+            return openCpu(modelFile, settings, false, "cpu");
+        }
+        String wanted = settings.device().id() + ":" + settings.deviceId();
+        OrtSession.SessionOptions options = null;
+        try {
+            options = baseOptions(settings);
+            addGpuProvider(options, settings);
+            OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
+            return new Opened(session, options, wanted, false, settings.precision().id());
+        } catch (OrtException | RuntimeException | LinkageError e) {
+            if (options != null) {
+                options.close();
+            }
+            String reason = e.getClass().getSimpleName() + ": " + e.getMessage();
+            if (!settings.fallbackToCpu()) {
+                throw new BundleException(modelFile, "cannot run on " + wanted + " (inference.device="
+                        + settings.device().id() + "): " + reason + ". Install the GPU build (Maven profile 'gpu', "
+                        + "CUDA 12 and cuDNN 9) or allow the CPU fallback (inference.fallback=cpu)", e);
+            }
+            LOG.warn("{}: cannot run on {} ({}); falling back to CPU", modelFile, wanted, reason);
+            return openCpu(modelFile, settings, true, "cpu (fallback from " + wanted + ")");
+        }
+    }
+
+    private static void addGpuProvider(OrtSession.SessionOptions options, InferenceSettings settings)
+            throws OrtException {
+        OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(settings.deviceId());
+        // TF32 changes fp32 logits by up to 2e-2 on small models: parity needs it off.
+        cuda.add("use_tf32", settings.precision() == Precision.FAST ? "1" : "0");
+        if (settings.device() == Device.TENSORRT) {
+            OrtTensorRTProviderOptions trt = new OrtTensorRTProviderOptions(settings.deviceId());
+            trt.add("trt_fp16_enable", settings.precision() == Precision.FAST ? "1" : "0");
+            trt.add("trt_engine_cache_enable", "1");
+            trt.add("trt_engine_cache_path", System.getProperty("java.io.tmpdir") + "/enricher-trt-cache");
+            options.addTensorrt(trt);
+        }
+        // CUDA after TensorRT: nodes TensorRT does not take run on CUDA, not on CPU.
+        options.addCUDA(cuda);
+    }
+
+    private static Opened openCpu(Path modelFile, InferenceSettings settings, boolean fellBack, String device) {
+        OrtSession.SessionOptions options = null;
+        try {
+            options = baseOptions(settings);
+            OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
+            return new Opened(session, options, device, fellBack, Precision.EXACT.id());
+        } catch (OrtException e) {
+            if (options != null) {
+                options.close();
+            }
+            throw new BundleException(modelFile, "ONNX Runtime cannot load it as a model: " + e.getMessage(), e);
+        }
+    }
+
+    private static OrtSession.SessionOptions baseOptions(InferenceSettings settings) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        options.setIntraOpNumThreads(settings.intraOpThreads());
+        options.setInterOpNumThreads(1);
+        options.addConfigEntry("session.intra_op.allow_spinning", settings.allowSpinning() ? "1" : "0");
+        return options;
+    }
+}

@@ -1,0 +1,173 @@
+package dev.enricher.tokenize;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A Hugging Face {@code tokenizer.json} loaded with DJL's tokenizers binding, with the padding and truncation
+ * baked into the file overridden: no padding (tensors are padded per batch), truncation to {@code maxLength}
+ * with overflowing windows that overlap by {@code stride} tokens.
+ *
+ * <p>Owns one native tokenizer, released by {@link #close()} (idempotent). Thread-safe: encoding may run on
+ * many threads at once. Never hands out native handles.
+ */
+public final class TextTokenizer implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HuggingFaceTokenizer tokenizer;
+    private final int maxLength;
+    private final int stride;
+    private final long unkTokenId;
+    private final boolean wordAware;
+    private final Optional<TokensToString> tokensToString;
+    private final String decoderProblem;
+
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, int stride, JsonNode spec) {
+        this.tokenizer = tokenizer;
+        this.maxLength = maxLength;
+        this.stride = stride;
+        JsonNode model = spec.path("model");
+        String unk = model.path("unk_token").asText(null);
+        this.unkTokenId = unk == null ? -1 : model.path("vocab").path(unk).asLong(-1);
+        this.wordAware = !model.path("continuing_subword_prefix").asText("").isEmpty();
+        TokensToString joiner = null;
+        String problem = null;
+        try {
+            joiner = TokensToString.forDecoder(spec.get("decoder"));
+        } catch (IllegalArgumentException e) {
+            problem = e.getMessage();
+        }
+        this.tokensToString = Optional.ofNullable(joiner);
+        this.decoderProblem = problem;
+    }
+
+    /**
+     * Loads {@code tokenizer.json}.
+     *
+     * @param maxLength tokens per window, special tokens included
+     * @param stride overlap of consecutive windows in tokens; must leave room for progress
+     * @throws IOException when the file cannot be read or is not a tokenizer the native library accepts
+     */
+    public static TextTokenizer load(Path tokenizerJson, int maxLength, int stride) throws IOException {
+        if (maxLength < 3) {
+            throw new IllegalArgumentException("maximum length must be at least 3 tokens, got " + maxLength);
+        }
+        if (stride < 0 || stride >= maxLength - 2) {
+            throw new IllegalArgumentException("stride must be between 0 and " + (maxLength - 3)
+                    + " (maximum length " + maxLength + " minus special tokens), got " + stride);
+        }
+        JsonNode spec;
+        try {
+            spec = JSON.readTree(tokenizerJson.toFile());
+        } catch (IOException e) {
+            throw new IOException(tokenizerJson + ": not readable JSON: " + e.getMessage(), e);
+        }
+        HuggingFaceTokenizer native_;
+        try {
+            native_ = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(tokenizerJson)
+                    .optPadding(false)
+                    .optTruncation(true)
+                    .optMaxLength(maxLength)
+                    .optStride(stride)
+                    .optWithOverflowingTokens(true)
+                    .optAddSpecialTokens(true)
+                    .build();
+        } catch (RuntimeException e) {
+            throw new IOException(tokenizerJson + ": the tokenizers library rejected it: " + e.getMessage(), e);
+        }
+        return new TextTokenizer(native_, maxLength, stride, spec);
+    }
+
+    public int maxLength() {
+        return maxLength;
+    }
+
+    public int stride() {
+        return stride;
+    }
+
+    /** Id of the unknown token, or -1 when the model has none. */
+    public long unkTokenId() {
+        return unkTokenId;
+    }
+
+    /** True when the model marks word continuations (e.g. WordPiece's {@code ##}), so words can be rebuilt exactly. */
+    public boolean wordAware() {
+        return wordAware;
+    }
+
+    /**
+     * The joiner of this tokenizer's decoder.
+     *
+     * @throws IllegalStateException naming the decoder when it is not supported
+     */
+    public TokensToString tokensToString() {
+        return tokensToString.orElseThrow(() -> new IllegalStateException(decoderProblem));
+    }
+
+    /** Why {@link #tokensToString()} is unavailable, or empty when it is. */
+    public Optional<String> decoderProblem() {
+        return Optional.ofNullable(decoderProblem);
+    }
+
+    public Tokenized encode(String text) {
+        return toTokenized(text, tokenizer.encode(text));
+    }
+
+    /** Encodes many texts in one native call; results are in input order. */
+    public List<Tokenized> encodeAll(List<String> texts) {
+        Encoding[] encodings = tokenizer.batchEncode(texts);
+        List<Tokenized> out = new ArrayList<>(texts.size());
+        for (int i = 0; i < encodings.length; i++) {
+            out.add(toTokenized(texts.get(i), encodings[i]));
+        }
+        return out;
+    }
+
+    private static Tokenized toTokenized(String text, Encoding encoding) {
+        Encoding[] overflowing = encoding.getOverflowing();
+        List<TokenWindow> windows = new ArrayList<>(1 + overflowing.length);
+        windows.add(toWindow(encoding));
+        for (Encoding o : overflowing) {
+            windows.add(toWindow(o));
+        }
+        return new Tokenized(text, List.copyOf(windows), overflowing.length > 0);
+    }
+
+    private static TokenWindow toWindow(Encoding e) {
+        long[] ids = e.getIds();
+        long[] specialMask = e.getSpecialTokenMask();
+        CharSpan[] spans = e.getCharTokenSpans();
+        int n = ids.length;
+        boolean[] special = new boolean[n];
+        int[] starts = new int[n];
+        int[] ends = new int[n];
+        for (int i = 0; i < n; i++) {
+            special[i] = specialMask[i] != 0;
+            CharSpan span = spans[i];
+            starts[i] = span == null ? -1 : span.getStart();
+            ends[i] = span == null ? -1 : span.getEnd();
+        }
+        return new TokenWindow(ids, e.getTypeIds(), e.getTokens(), special, starts, ends);
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+
+    /** True when two tokenizer files would encode every text identically at the same length and stride. */
+    public static boolean sameFile(Path a, Path b) throws IOException {
+        return a.toRealPath().equals(b.toRealPath()) || Files.mismatch(a, b) == -1;
+    }
+}
