@@ -25,11 +25,16 @@ public final class ClassifierPipeline extends Pipeline<SequenceClassification.Re
      */
     public static ClassifierPipeline open(Path dir, InferenceSettings settings, SequenceClassification.Options options,
                                           int stride, BatchLimits limits) {
-        ModelBundle bundle = ModelBundle.load(dir, settings);
+        return of(ModelBundle.load(dir, settings), options, stride, limits);
+    }
+
+    /** A classifier over an open bundle, which it then owns (closed here if this fails). */
+    public static ClassifierPipeline of(ModelBundle bundle, SequenceClassification.Options options, int stride,
+                                        BatchLimits limits) {
         if (bundle.task() != ModelBundle.Task.SEQUENCE_CLASSIFICATION) {
             bundle.close();
-            throw new BundleException(dir.resolve("model.onnx"), "expected a sequence classifier (logits of rank 2), "
-                    + "found a token classifier (rank 3)");
+            throw new BundleException(bundle.dir().resolve("model.onnx"), "expected a sequence classifier (logits of "
+                    + "rank 2), found a token classifier (rank 3)");
         }
         ModelConfig config = bundle.config();
         ClassificationFunction function = options.function().resolve(config.problemType(), config.labels().size());

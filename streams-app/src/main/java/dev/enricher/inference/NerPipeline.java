@@ -31,11 +31,16 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
      */
     public static NerPipeline open(Path dir, InferenceSettings settings, TokenClassification.Options options, int stride,
                                    BatchLimits limits) {
-        ModelBundle bundle = ModelBundle.load(dir, settings);
+        return of(ModelBundle.load(dir, settings), options, stride, limits);
+    }
+
+    /** A token classifier over an open bundle, which it then owns (closed here if this fails). */
+    public static NerPipeline of(ModelBundle bundle, TokenClassification.Options options, int stride,
+                                 BatchLimits limits) {
         if (bundle.task() != ModelBundle.Task.TOKEN_CLASSIFICATION) {
             bundle.close();
-            throw new BundleException(dir.resolve("model.onnx"), "expected a token classifier (logits of rank 3), "
-                    + "found a sequence classifier (rank 2)");
+            throw new BundleException(bundle.dir().resolve("model.onnx"), "expected a token classifier (logits of "
+                    + "rank 3), found a sequence classifier (rank 2)");
         }
         return new NerPipeline(bundle, options, stride, limits);
     }
