@@ -27,7 +27,7 @@ out=""
 for arg in "$@"; do
     case "$arg" in
         --install-deps) install_deps=1 ;;
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "error: unknown option $arg (see --help)" >&2; exit 64 ;;
         *) [ -z "$out" ] || { echo "error: more than one OUT_DIR given" >&2; exit 64; }; out="$arg" ;;
     esac
@@ -66,8 +66,12 @@ mkdir -p "$cache"
 if [ ! -f "$cache/$JAR" ]; then
     step "fetching $GAV with Maven"
     command -v mvn >/dev/null || { echo "error: mvn not found" >&2; exit 2; }
-    (cd "$cache" && mvn -q -B -Dstyle.color=never "$DEPENDENCY_PLUGIN:copy" -Dartifact="$GAV" -DoutputDirectory="$cache" \
-        -Dmdep.overWriteReleases=true)
+    if ! (cd "$cache" && mvn -B -Dstyle.color=never "$DEPENDENCY_PLUGIN:copy" -Dartifact="$GAV" \
+            -DoutputDirectory="$cache" -Dmdep.overWriteReleases=true) >"$cache/mvn.log" 2>&1; then
+        cat "$cache/mvn.log" >&2
+        echo "error: Maven could not fetch $GAV (log: $cache/mvn.log)" >&2
+        exit 4
+    fi
 else
     step "jar already fetched: $cache/$JAR"
 fi

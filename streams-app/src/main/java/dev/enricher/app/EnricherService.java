@@ -1,0 +1,149 @@
+package dev.enricher.app;
+
+import dev.enricher.avro.EnrichedEvent;
+import dev.enricher.config.EnricherConfig;
+import dev.enricher.engine.EnrichmentEngine;
+import dev.enricher.inference.BatchLimits;
+import dev.enricher.serde.ConfluentAvro;
+import dev.enricher.serde.SchemaRegistry;
+import dev.enricher.topology.EnricherTopology;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running service: the inference engine, the topology and Kafka Streams. {@link #close()} stops Kafka
+ * Streams first (committing or handing back pending events), then closes the models: no model is closed while
+ * a batch runs. Not thread-safe; start and close from one thread.
+ */
+public final class EnricherService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EnricherService.class);
+
+    private final EnricherConfig config;
+    private final EnrichmentEngine engine;
+    private final KafkaStreams streams;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private EnricherService(EnricherConfig config, EnrichmentEngine engine, KafkaStreams streams) {
+        this.config = config;
+        this.engine = engine;
+        this.streams = streams;
+    }
+
+    /** Loads the models and builds the topology; nothing is consumed before {@link #start()}. */
+    public static EnricherService create(EnricherConfig config, SchemaRegistry registry) {
+        LOG.info("configuration: {}", config.effective());
+        EnrichmentEngine engine = openEngine(config);
+        try {
+            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer =
+                    new ConfluentAvro.AvroSerializer<>(registry, EnrichedEvent.getClassSchema());
+            int id = serializer.idFor(config.getString(EnricherConfig.OUTPUT_TOPIC));
+            LOG.info("output schema EnrichedEvent registered under {}-value with id {}",
+                    config.getString(EnricherConfig.OUTPUT_TOPIC), id);
+            Topology topology = EnricherTopology.build(config, engine, serializer, System::currentTimeMillis);
+            KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config));
+            return new EnricherService(config, engine, streams);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+    }
+
+    static EnrichmentEngine openEngine(EnricherConfig config) {
+        Optional<Path> classifier = optionalPath(config.getString(EnricherConfig.CLASSIFIER_MODEL_DIR));
+        Optional<Path> ner = optionalPath(config.getString(EnricherConfig.NER_MODEL_DIR));
+        return EnrichmentEngine.open(classifier, config.classifierOptions(), config.getInt(EnricherConfig.CLASSIFIER_STRIDE),
+                ner, config.nerOptions(), config.getInt(EnricherConfig.NER_STRIDE), config.inferenceSettings(),
+                new BatchLimits(config.getInt(EnricherConfig.BATCH_MAX_RECORDS), config.getInt(EnricherConfig.BATCH_MAX_TOKENS)),
+                new EnrichmentEngine.Settings(config.getDouble(EnricherConfig.CLASSIFIER_THRESHOLD),
+                        config.labelThresholds(), config.getBoolean(EnricherConfig.OUTPUT_INCLUDE_TEXT)));
+    }
+
+    private static Optional<Path> optionalPath(String value) {
+        return value.isBlank() ? Optional.empty() : Optional.of(Path.of(value));
+    }
+
+    /** Kafka Streams settings derived from the service configuration, then the {@code kafka.*} overrides. */
+    public static Properties streamsProperties(EnricherConfig config) {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(EnricherConfig.APPLICATION_ID));
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, String.join(",", config.bootstrapServers()));
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(EnricherConfig.PROCESSING_GUARANTEE));
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(EnricherConfig.NUM_STREAM_THREADS));
+        p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(EnricherConfig.STATE_DIR));
+        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
+        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.getString(EnricherConfig.DLQ_TOPIC));
+        p.put(StreamsConfig.producerPrefix("max.request.size"), 4 * 1024 * 1024);
+        p.putAll(config.kafkaOverrides());
+        return p;
+    }
+
+    public void start() {
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("stream thread failed; stopping the service", e);
+            failure.compareAndSet(null, e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
+        streams.setStateListener((now, before) -> {
+            LOG.info("Kafka Streams state {} -> {}", before, now);
+            if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+                stopped.countDown();
+            }
+        });
+        streams.start();
+    }
+
+    public KafkaStreams.State state() {
+        return streams.state();
+    }
+
+    public EnrichmentEngine engine() {
+        return engine;
+    }
+
+    public EnricherConfig config() {
+        return config;
+    }
+
+    /** Blocks until Kafka Streams stops on its own (a fatal error) or the timeout passes; true if stopped. */
+    public boolean awaitStop(Duration timeout) throws InterruptedException {
+        return stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The error that stopped the service, if one did. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /** Stops Kafka Streams (within the timeout), then closes the models. Idempotent. */
+    public void close(Duration timeout) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        boolean clean = streams.close(new KafkaStreams.CloseOptions().timeout(timeout));
+        if (clean) {
+            engine.close();
+        } else {
+            LOG.warn("Kafka Streams did not stop within {}; models left open so no running batch loses them", timeout);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofSeconds(60));
+    }
+}

@@ -1,0 +1,318 @@
+package dev.enricher.config;
+
+import dev.enricher.inference.Aggregation;
+import dev.enricher.inference.ClassificationFunction;
+import dev.enricher.inference.InferenceSettings;
+import dev.enricher.inference.SequenceClassification;
+import dev.enricher.inference.TokenClassification;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * The service's configuration, in Kafka's {@link ConfigDef} style: every key typed, defaulted, validated and
+ * documented. Read from a properties file, then overridden by environment variables {@code ENRICHER_<KEY>} (key
+ * upper-cased, dots as underscores). Keys starting with {@code kafka.} pass to Kafka Streams without the
+ * prefix (e.g. {@code kafka.commit.interval.ms}). Immutable; a bad value fails construction with a {@link
+ * ConfigException} naming the key, the value and what was expected.
+ */
+public final class EnricherConfig extends AbstractConfig {
+    public static final String ENV_PREFIX = "ENRICHER_";
+    public static final String KAFKA_PREFIX = "kafka.";
+
+    public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    public static final String APPLICATION_ID = "application.id";
+    public static final String INPUT_TOPICS = "input.topics";
+    public static final String INPUT_TOPIC_PATTERN = "input.topic.pattern";
+    public static final String INPUT_FORMAT = "input.format";
+    public static final String INPUT_JSON_TEXT_FIELD = "input.json.text.field";
+    public static final String INPUT_JSON_ID_FIELD = "input.json.id.field";
+    public static final String INPUT_MAX_CHARS = "input.max.chars";
+    public static final String OUTPUT_TOPIC = "output.topic";
+    public static final String OUTPUT_INCLUDE_TEXT = "output.include.text";
+    public static final String OUTPUT_ROUTES = "output.routes";
+    public static final String DLQ_TOPIC = "dlq.topic";
+    public static final String CLASSIFIER_MODEL_DIR = "classifier.model.dir";
+    public static final String CLASSIFIER_FUNCTION = "classifier.function";
+    public static final String CLASSIFIER_TOP_K = "classifier.top.k";
+    public static final String CLASSIFIER_LONG_TEXT = "classifier.long.text";
+    public static final String CLASSIFIER_STRIDE = "classifier.stride";
+    public static final String CLASSIFIER_THRESHOLD = "classifier.threshold";
+    public static final String CLASSIFIER_LABEL_THRESHOLDS = "classifier.label.thresholds";
+    public static final String NER_MODEL_DIR = "ner.model.dir";
+    public static final String NER_AGGREGATION = "ner.aggregation";
+    public static final String NER_WINDOWS = "ner.windows";
+    public static final String NER_STRIDE = "ner.stride";
+    public static final String NER_IGNORE_LABELS = "ner.ignore.labels";
+    public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+    public static final String NUM_STREAM_THREADS = "num.stream.threads";
+    public static final String STATE_DIR = "state.dir";
+    public static final String BATCH_MAX_RECORDS = "batch.max.records";
+    public static final String BATCH_MAX_TOKENS = "batch.max.tokens";
+    public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
+    public static final String INFERENCE_DEVICE = "inference.device";
+    public static final String INFERENCE_DEVICE_ID = "inference.device.id";
+    public static final String INFERENCE_FALLBACK = "inference.fallback";
+    public static final String INFERENCE_THREADS = "inference.threads";
+    public static final String INFERENCE_SPINNING = "inference.spinning";
+    public static final String INFERENCE_PRECISION = "inference.precision";
+
+    public enum InputFormat { JSON, TEXT, AVRO }
+
+    private static final ConfigDef CONFIG = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.LIST, "localhost:9092", Importance.HIGH,
+                    "Kafka brokers, host:port[,host:port...].")
+            .define(APPLICATION_ID, Type.STRING, "enricher", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka Streams application id: consumer group, prefix of internal topics and transactional ids.")
+            .define(INPUT_TOPICS, Type.LIST, List.of(), Importance.HIGH,
+                    "Topics to read. Exactly one of input.topics and input.topic.pattern must be set.")
+            .define(INPUT_TOPIC_PATTERN, Type.STRING, "", Importance.MEDIUM,
+                    "Regular expression of topics to read, instead of input.topics.")
+            .define(INPUT_FORMAT, Type.STRING, "json", ValidString.in("json", "text", "avro"), Importance.HIGH,
+                    "Input values: json (an object with a text field), text (the UTF-8 value is the text) or avro "
+                            + "(TextEvent, plain Avro binary or the Confluent wire format).")
+            .define(INPUT_JSON_TEXT_FIELD, Type.STRING, "text", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "With input.format=json: the field holding the text.")
+            .define(INPUT_JSON_ID_FIELD, Type.STRING, "id", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "With input.format=json: the field holding the event id (optional in each event).")
+            .define(INPUT_MAX_CHARS, Type.INT, 100_000, Range.between(1, 10_000_000), Importance.MEDIUM,
+                    "Longer texts go to the dead-letter topic with reason 'oversize'.")
+            .define(OUTPUT_TOPIC, Type.STRING, "enriched", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Topic of the EnrichedEvent records.")
+            .define(OUTPUT_INCLUDE_TEXT, Type.BOOLEAN, true, Importance.LOW,
+                    "Copy the text into each EnrichedEvent.")
+            .define(OUTPUT_ROUTES, Type.LIST, List.of(), Importance.MEDIUM,
+                    "Extra topics for events whose classifier score for a label reaches a threshold, as "
+                            + "label:threshold:topic entries, e.g. toxic:0.8:review,insult:0.9:review.")
+            .define(DLQ_TOPIC, Type.STRING, "enricher-dlq", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Dead-letter topic: input that cannot be enriched, with its original bytes and the reason in "
+                            + "headers.")
+            .define(CLASSIFIER_MODEL_DIR, Type.STRING, "", Importance.HIGH,
+                    "Sequence-classifier bundle folder; empty for none. At least one of the two models is needed.")
+            .define(CLASSIFIER_FUNCTION, Type.STRING, "default", ValidString.in("default", "sigmoid", "softmax", "none"),
+                    Importance.MEDIUM, "Function applied to the logits; default follows the bundle's problem_type "
+                            + "as transformers does.")
+            .define(CLASSIFIER_TOP_K, Type.INT, 0, Range.atLeast(0), Importance.LOW,
+                    "Labels kept per event, best first; 0 keeps all.")
+            .define(CLASSIFIER_LONG_TEXT, Type.STRING, "truncate", ValidString.in("truncate", "window_mean", "window_max"),
+                    Importance.MEDIUM, "Texts longer than the model: truncate (as transformers), or classify every "
+                            + "window and combine scores by mean or max (max keeps an insult at the end of a long "
+                            + "message).")
+            .define(CLASSIFIER_STRIDE, Type.INT, 32, Range.atLeast(0), Importance.LOW,
+                    "Token overlap of windows with classifier.long.text=window_*.")
+            .define(CLASSIFIER_THRESHOLD, Type.DOUBLE, 0.5, Importance.MEDIUM,
+                    "Score at or over which a label is listed in labels_over_threshold.")
+            .define(CLASSIFIER_LABEL_THRESHOLDS, Type.LIST, List.of(), Importance.LOW,
+                    "Per-label thresholds overriding classifier.threshold, as label:threshold entries.")
+            .define(NER_MODEL_DIR, Type.STRING, "", Importance.HIGH,
+                    "Token-classifier bundle folder; empty for none.")
+            .define(NER_AGGREGATION, Type.STRING, "simple", ValidString.in("none", "simple", "first", "average", "max"),
+                    Importance.MEDIUM, "How tokens become entities (transformers' aggregation_strategy).")
+            .define(NER_WINDOWS, Type.STRING, "transformers", ValidString.in("truncate", "transformers", "full"),
+                    Importance.MEDIUM, "Texts longer than the model: truncate, transformers (the windows "
+                            + "transformers 5.17 runs with ner.stride: parity) or full (windows over the whole text).")
+            .define(NER_STRIDE, Type.INT, 32, Range.atLeast(0), Importance.LOW,
+                    "Token overlap of NER windows.")
+            .define(NER_IGNORE_LABELS, Type.LIST, List.of("O"), Importance.LOW,
+                    "Entity labels not reported.")
+            .define(PROCESSING_GUARANTEE, Type.STRING, "exactly_once_v2", ValidString.in("at_least_once", "exactly_once_v2"),
+                    Importance.HIGH, "Kafka Streams processing guarantee. exactly_once_v2 (default) commits pending "
+                            + "events, outputs and offsets in one transaction; at_least_once may repeat outputs after "
+                            + "a crash.")
+            .define(NUM_STREAM_THREADS, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,
+                    "Stream threads; all share one inference engine.")
+            .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/enricher-state", Importance.LOW,
+                    "Kafka Streams state directory.")
+            .define(BATCH_MAX_RECORDS, Type.INT, 32, Range.between(1, 4096), Importance.HIGH,
+                    "A batch closes when it holds this many events.")
+            .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(16), Importance.MEDIUM,
+                    "Most padded tokens (sequences x longest) in one model run.")
+            .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
+                    "A batch closes when its oldest event has waited this long.")
+            .define(INFERENCE_DEVICE, Type.STRING, "cpu", ValidString.in("cpu", "cuda", "tensorrt"), Importance.HIGH,
+                    "ONNX Runtime execution provider. cuda and tensorrt need the GPU build (Maven profile gpu).")
+            .define(INFERENCE_DEVICE_ID, Type.INT, 0, Range.atLeast(0), Importance.LOW, "GPU ordinal.")
+            .define(INFERENCE_FALLBACK, Type.STRING, "fail", ValidString.in("fail", "cpu"), Importance.MEDIUM,
+                    "When the GPU provider cannot be loaded: fail at start, or run on CPU with a warning.")
+            .define(INFERENCE_THREADS, Type.INT, 1, Range.between(1, 256), Importance.MEDIUM,
+                    "ONNX Runtime intra-op threads per model run.")
+            .define(INFERENCE_SPINNING, Type.BOOLEAN, false, Importance.LOW,
+                    "Let idle ONNX Runtime threads spin; off is faster on small or busy machines.")
+            .define(INFERENCE_PRECISION, Type.STRING, "exact", ValidString.in("exact", "fast"), Importance.MEDIUM,
+                    "exact: fp32 with TF32 off, outputs equal to transformers (default); fast: TF32 on CUDA, fp16 "
+                            + "TensorRT engines. Stated in every output record.");
+
+    private final Map<String, Object> kafkaOverrides;
+
+    public EnricherConfig(Map<?, ?> props) {
+        super(CONFIG, props, false);
+        Map<String, Object> overrides = new TreeMap<>();
+        props.forEach((k, v) -> {
+            String key = String.valueOf(k);
+            if (key.startsWith(KAFKA_PREFIX)) {
+                overrides.put(key.substring(KAFKA_PREFIX.length()), v);
+            }
+        });
+        this.kafkaOverrides = Map.copyOf(overrides);
+        check();
+    }
+
+    /** The configuration of a properties file (may be null) overridden by {@code ENRICHER_*} variables of env. */
+    public static EnricherConfig load(Path file, Map<String, String> env) {
+        Map<String, Object> props = new HashMap<>();
+        if (file != null) {
+            Properties fromFile = new Properties();
+            try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                fromFile.load(reader);
+            } catch (IOException e) {
+                throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+            }
+            fromFile.forEach((k, v) -> props.put(String.valueOf(k), v));
+        }
+        props.putAll(fromEnvironment(env));
+        return new EnricherConfig(props);
+    }
+
+    /** {@code ENRICHER_BATCH_MAX_RECORDS=64} becomes {@code batch.max.records=64}; also {@code ENRICHER_KAFKA_*}. */
+    static Map<String, String> fromEnvironment(Map<String, String> env) {
+        Map<String, String> props = new HashMap<>();
+        for (String key : CONFIG.names()) {
+            String value = env.get(envName(key));
+            if (value != null) {
+                props.put(key, value);
+            }
+        }
+        String kafkaEnv = envName(KAFKA_PREFIX);
+        env.forEach((name, value) -> {
+            if (name.startsWith(kafkaEnv)) {
+                props.put(KAFKA_PREFIX + name.substring(kafkaEnv.length()).toLowerCase(Locale.ROOT).replace('_', '.'),
+                        value);
+            }
+        });
+        return props;
+    }
+
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    public static ConfigDef configDef() {
+        return CONFIG;
+    }
+
+    private void check() {
+        boolean topics = !getList(INPUT_TOPICS).isEmpty();
+        boolean pattern = !getString(INPUT_TOPIC_PATTERN).isEmpty();
+        if (topics == pattern) {
+            throw new ConfigException(INPUT_TOPICS, getList(INPUT_TOPICS),
+                    "exactly one of input.topics and input.topic.pattern must be set");
+        }
+        if (getString(CLASSIFIER_MODEL_DIR).isEmpty() && getString(NER_MODEL_DIR).isEmpty()) {
+            throw new ConfigException(CLASSIFIER_MODEL_DIR, "", "set classifier.model.dir, ner.model.dir or both");
+        }
+        if (getString(OUTPUT_TOPIC).equals(getString(DLQ_TOPIC))) {
+            throw new ConfigException(DLQ_TOPIC, getString(DLQ_TOPIC), "must differ from output.topic");
+        }
+        nerOptions();
+        routes();
+        labelThresholds();
+        classifierOptions();
+        double threshold = getDouble(CLASSIFIER_THRESHOLD);
+        if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
+            throw new ConfigException(CLASSIFIER_THRESHOLD, threshold, "a score between 0 and 1");
+        }
+    }
+
+    public List<String> bootstrapServers() {
+        return getList(BOOTSTRAP_SERVERS);
+    }
+
+    public InputFormat inputFormat() {
+        return InputFormat.valueOf(getString(INPUT_FORMAT).toUpperCase(Locale.ROOT));
+    }
+
+    public InferenceSettings inferenceSettings() {
+        return new InferenceSettings(InferenceSettings.Device.parse(getString(INFERENCE_DEVICE)),
+                getInt(INFERENCE_DEVICE_ID), getString(INFERENCE_FALLBACK).equals("cpu"), getInt(INFERENCE_THREADS),
+                getBoolean(INFERENCE_SPINNING), InferenceSettings.Precision.parse(getString(INFERENCE_PRECISION)));
+    }
+
+    public SequenceClassification.Options classifierOptions() {
+        return new SequenceClassification.Options(ClassificationFunction.parse(getString(CLASSIFIER_FUNCTION)),
+                getInt(CLASSIFIER_TOP_K), SequenceClassification.LongText.parse(getString(CLASSIFIER_LONG_TEXT)));
+    }
+
+    public TokenClassification.Options nerOptions() {
+        try {
+            return new TokenClassification.Options(Aggregation.parse(getString(NER_AGGREGATION)),
+                    TokenClassification.Windows.parse(getString(NER_WINDOWS)), Set.copyOf(getList(NER_IGNORE_LABELS)));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(NER_AGGREGATION, getString(NER_AGGREGATION), e.getMessage()
+                    + " (set ner.windows=truncate to use aggregation none)");
+        }
+    }
+
+    /** A route: events whose score for {@code label} is at least {@code threshold} also go to {@code topic}. */
+    public record Route(String label, double threshold, String topic) {}
+
+    public List<Route> routes() {
+        return getList(OUTPUT_ROUTES).stream().map(entry -> {
+            String[] parts = entry.split(":");
+            try {
+                if (parts.length != 3 || parts[0].isBlank() || parts[2].isBlank()) {
+                    throw new IllegalArgumentException();
+                }
+                return new Route(parts[0].trim(), Double.parseDouble(parts[1].trim()), parts[2].trim());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(OUTPUT_ROUTES, entry, "entries of the form label:threshold:topic, e.g. "
+                        + "toxic:0.8:review");
+            }
+        }).toList();
+    }
+
+    /** Threshold per label; labels not listed use {@code classifier.threshold}. */
+    public Map<String, Double> labelThresholds() {
+        Map<String, Double> out = new LinkedHashMap<>();
+        for (String entry : getList(CLASSIFIER_LABEL_THRESHOLDS)) {
+            int colon = entry.lastIndexOf(':');
+            try {
+                out.put(entry.substring(0, colon).trim(), Double.parseDouble(entry.substring(colon + 1).trim()));
+            } catch (RuntimeException e) {
+                throw new ConfigException(CLASSIFIER_LABEL_THRESHOLDS, entry, "entries of the form label:threshold");
+            }
+        }
+        return out;
+    }
+
+    /** Settings passed to Kafka Streams as they are ({@code kafka.} prefix removed). */
+    public Map<String, Object> kafkaOverrides() {
+        return kafkaOverrides;
+    }
+
+    /** Every setting with its effective value, secrets masked: for the log line at start. */
+    public Map<String, String> effective() {
+        Map<String, String> out = new TreeMap<>();
+        values().forEach((k, v) -> out.put(k, v instanceof Password ? "[hidden]" : String.valueOf(v)));
+        kafkaOverrides.forEach((k, v) -> out.put(KAFKA_PREFIX + k,
+                k.contains("password") || k.contains("secret") || k.contains("sasl.jaas") ? "[hidden]" : String.valueOf(v)));
+        return out;
+    }
+}

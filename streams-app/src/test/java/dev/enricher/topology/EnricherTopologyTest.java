@@ -1,0 +1,269 @@
+package dev.enricher.topology;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.enricher.TestModels;
+import dev.enricher.avro.EnrichedEvent;
+import dev.enricher.avro.TextEvent;
+import dev.enricher.config.EnricherConfig;
+import dev.enricher.engine.EnrichmentEngine;
+import dev.enricher.inference.SequenceClassification;
+import dev.enricher.serde.ConfluentAvro;
+import dev.enricher.serde.InProcessSchemaRegistry;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The production topology, built from a configuration, driven by {@link TopologyTestDriver}. */
+class EnricherTopologyTest {
+    static final String INPUT = "events";
+    static final Instant T0 = Instant.parse("2026-11-28T10:00:00Z");
+
+    private TopologyTestDriver driver;
+    private EnrichmentEngine engine;
+    private final InProcessSchemaRegistry registry = new InProcessSchemaRegistry();
+    private TestInputTopic<byte[], byte[]> input;
+    private TestOutputTopic<byte[], EnrichedEvent> output;
+    private TestOutputTopic<byte[], byte[]> dlq;
+
+    static Map<String, Object> baseConfig(String format) {
+        Map<String, Object> props = new HashMap<>();
+        props.put(EnricherConfig.INPUT_TOPICS, INPUT);
+        props.put(EnricherConfig.INPUT_FORMAT, format);
+        props.put(EnricherConfig.CLASSIFIER_MODEL_DIR, TestModels.bundle(TestModels.MODERATION).toString());
+        props.put(EnricherConfig.NER_MODEL_DIR, TestModels.bundle(TestModels.NER).toString());
+        props.put(EnricherConfig.BATCH_MAX_RECORDS, 4);
+        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 100);
+        props.put(EnricherConfig.INPUT_MAX_CHARS, 50_000);
+        return props;
+    }
+
+    private void start(Map<String, Object> props) {
+        EnricherConfig config = new EnricherConfig(props);
+        engine = dev.enricher.app.EnricherServiceAccess.openEngine(config);
+        var serializer = new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema());
+        Properties streams = dev.enricher.app.EnricherService.streamsProperties(config);
+        streams.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+        streams.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/enricher-ttd");
+        driver = new TopologyTestDriver(EnricherTopology.build(config, engine, serializer, System::currentTimeMillis),
+                streams, T0);
+        input = driver.createInputTopic(INPUT, new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
+        output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC), new ByteArrayDeserializer(),
+                new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
+        dlq = driver.createOutputTopic(config.getString(EnricherConfig.DLQ_TOPIC), new ByteArrayDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    @AfterEach
+    void stop() {
+        if (driver != null) {
+            driver.close();
+        }
+        if (engine != null) {
+            engine.close();
+        }
+    }
+
+    private int pendingEvents() {
+        int n = 0;
+        try (var it = driver.<Long, Object>getKeyValueStore(EnricherTopology.PENDING_STORE).all()) {
+            while (it.hasNext()) {
+                it.next();
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private void closeBatchByTime() {
+        driver.advanceWallClockTime(Duration.ofMillis(200));
+    }
+
+    @Test
+    void jsonEventsAreEnrichedInBatchesWithKeysTimestampsAndHeadersKept() {
+        start(baseConfig("json"));
+        String[] texts = {"Barack Obama met Angela Merkel in Berlin.", "you are such an idiot lol",
+                "WARN disk /var/lib/kafka is 91% full on host broker-3", "", "Café Amélie in Montréal 🗽"};
+        for (int i = 0; i < texts.length; i++) {
+            RecordHeaders headers = new RecordHeaders();
+            headers.add("trace-id", ("t" + i).getBytes(StandardCharsets.UTF_8));
+            String json = "{\"id\": \"e" + i + "\", \"text\": " + quote(texts[i]) + "}";
+            input.pipeInput(new TestRecord<>(("k" + i).getBytes(StandardCharsets.UTF_8),
+                    json.getBytes(StandardCharsets.UTF_8), headers, T0.plusSeconds(i)));
+        }
+        assertEquals(4, output.getQueueSize(), "a full batch of 4 closes at once");
+        assertEquals(1, pendingEvents(), "the fifth waits in the pending store");
+        closeBatchByTime();
+        assertEquals(0, pendingEvents());
+        List<TestRecord<byte[], EnrichedEvent>> records = output.readRecordsToList();
+        assertEquals(5, records.size());
+        var expected = engine.classifier().orElseThrow().predict(List.of(texts));
+        var expectedEntities = engine.ner().orElseThrow().predict(List.of(texts));
+        for (int i = 0; i < texts.length; i++) {
+            TestRecord<byte[], EnrichedEvent> r = records.get(i);
+            EnrichedEvent e = r.value();
+            assertEquals("e" + i, e.getId());
+            assertArrayEquals(("k" + i).getBytes(StandardCharsets.UTF_8), r.key());
+            assertEquals(T0.plusSeconds(i), r.getRecordTime());
+            assertEquals("t" + i, new String(r.headers().lastHeader("trace-id").value(), StandardCharsets.UTF_8));
+            assertEquals(texts[i], e.getText());
+            assertEquals(INPUT, e.getSourceTopic());
+            assertEquals(i, e.getSourceOffset());
+            SequenceClassification.Result c = expected.get(i);
+            assertEquals(c.top().label(), e.getClassification().getTopLabel());
+            assertEquals(c.scores().size(), e.getClassification().getScores().size());
+            for (int k = 0; k < c.scores().size(); k++) {
+                assertEquals(c.scores().get(k).label(), e.getClassification().getScores().get(k).getLabel());
+                assertEquals(c.scores().get(k).score(), e.getClassification().getScores().get(k).getScore());
+            }
+            assertEquals(expectedEntities.get(i).entities().size(), e.getEntities().getEntities().size());
+            for (int k = 0; k < e.getEntities().getEntities().size(); k++) {
+                var want = expectedEntities.get(i).entities().get(k);
+                var got = e.getEntities().getEntities().get(k);
+                assertEquals(want.label(), got.getGroup());
+                assertEquals(want.word(), got.getWord());
+                assertEquals(want.start(), got.getStart());
+                assertEquals(want.end(), got.getEnd());
+            }
+            assertEquals(2, e.getModels().size());
+            assertEquals(TestModels.MODERATION, e.getModels().get(0).getBundle());
+            assertEquals(engine.classifier().get().bundle().sha256(), e.getModels().get(0).getSha256());
+            assertEquals("cpu", e.getModels().get(0).getDevice());
+            assertTrue(e.getTimings().getBatchSize() == 4 || e.getTimings().getBatchSize() == 1);
+        }
+        System.out.println("topology (json): 5 events enriched, batches of 4 + 1, equal to the pipelines' results");
+    }
+
+    @Test
+    void textEventsGetIdsFromTheirPosition() {
+        start(baseConfig("text"));
+        input.pipeInput(null, "plain text event".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        EnrichedEvent e = output.readValue();
+        assertEquals(INPUT + "-0-0", e.getId());
+        assertEquals("plain text event", e.getText());
+    }
+
+    @Test
+    void avroEventsPlainAndConfluentFramed() throws Exception {
+        start(baseConfig("avro"));
+        TextEvent event = TextEvent.newBuilder().setId("a1").setText("Apple Inc. is opening a new office in London")
+                .setMetadata(Map.of("source", "chat")).setEventTime(T0).build();
+        byte[] plain = avro(event);
+        byte[] framed = ByteBuffer.allocate(5 + plain.length).put((byte) 0).putInt(7).put(plain).array();
+        input.pipeInput(null, plain);
+        input.pipeInput(null, framed);
+        closeBatchByTime();
+        for (EnrichedEvent e : output.readValuesToList()) {
+            assertEquals("a1", e.getId());
+            assertEquals(Map.of("source", "chat"), e.getMetadata());
+            assertEquals(T0, e.getEventTime());
+            assertEquals(event.getText(), e.getText());
+        }
+        assertTrue(dlq.isEmpty());
+    }
+
+    @Test
+    void badInputGoesToTheDeadLetterTopicWithItsReasonAndProcessingGoesOn() {
+        start(baseConfig("json"));
+        byte[][] bad = {
+            "{not json".getBytes(StandardCharsets.UTF_8),
+            "{\"id\": \"x\"}".getBytes(StandardCharsets.UTF_8),
+            {(byte) '{', (byte) 0xC3, (byte) 0x28, (byte) '}'},
+            null,
+            ("{\"text\": \"" + "a".repeat(60_000) + "\"}").getBytes(StandardCharsets.UTF_8),
+            "[1,2,3]".getBytes(StandardCharsets.UTF_8),
+        };
+        String[] reasons = {"deserialization", "validation", "deserialization", "validation", "oversize", "validation"};
+        for (byte[] value : bad) {
+            input.pipeInput("key".getBytes(StandardCharsets.UTF_8), value);
+        }
+        input.pipeInput(null, "{\"text\": \"\"}".getBytes(StandardCharsets.UTF_8));
+        input.pipeInput(null, "{\"text\": \"still going\"}".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(bad.length, dead.size());
+        for (int i = 0; i < bad.length; i++) {
+            var r = dead.get(i);
+            assertEquals(reasons[i], DeadLetters.header(r.headers(), DeadLetters.REASON_HEADER), "record " + i);
+            assertEquals(INPUT, DeadLetters.header(r.headers(), DeadLetters.TOPIC_HEADER));
+            assertEquals("0", DeadLetters.header(r.headers(), DeadLetters.PARTITION_HEADER));
+            assertEquals(Integer.toString(i), DeadLetters.header(r.headers(), DeadLetters.OFFSET_HEADER));
+            assertTrue(DeadLetters.header(r.headers(), DeadLetters.MESSAGE_HEADER).length() > 5);
+            assertArrayEquals(bad[i], r.value(), "original bytes of record " + i);
+            System.out.println("dead letter " + i + ": " + reasons[i] + ": "
+                    + DeadLetters.header(r.headers(), DeadLetters.MESSAGE_HEADER));
+        }
+        List<EnrichedEvent> good = output.readValuesToList();
+        assertEquals(2, good.size(), "the empty text has a defined output, and processing went on");
+        assertEquals("", good.get(0).getText());
+        assertEquals(6, good.get(0).getClassification().getScores().size());
+        assertEquals("still going", good.get(1).getText());
+    }
+
+    @Test
+    void eventsOverARouteThresholdAlsoGoToTheRouteTopic() {
+        Map<String, Object> props = baseConfig("json");
+        props.put(EnricherConfig.OUTPUT_ROUTES, "toxic:0.0:review,insult:1.01:never,threat:0.0:review");
+        start(props);
+        TestOutputTopic<byte[], EnrichedEvent> review = driver.createOutputTopic("review", new ByteArrayDeserializer(),
+                new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
+        TestOutputTopic<byte[], EnrichedEvent> never = driver.createOutputTopic("never", new ByteArrayDeserializer(),
+                new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
+        input.pipeInput(null, "{\"id\": \"r1\", \"text\": \"you are such an idiot lol\"}".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        assertEquals("r1", output.readValue().getId());
+        List<EnrichedEvent> routed = review.readValuesToList();
+        assertEquals(1, routed.size(), "two routes to the same topic send the event once");
+        assertEquals("r1", routed.get(0).getId());
+        assertTrue(never.isEmpty());
+    }
+
+    @Test
+    void textIsLeftOutWhenConfigured() {
+        Map<String, Object> props = baseConfig("text");
+        props.put(EnricherConfig.OUTPUT_INCLUDE_TEXT, false);
+        start(props);
+        input.pipeInput(null, "secret text".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        assertNull(output.readValue().getText());
+    }
+
+    static byte[] avro(TextEvent event) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new SpecificDatumWriter<>(TextEvent.getClassSchema()).write(event, encoder);
+        encoder.flush();
+        return out.toByteArray();
+    }
+
+    static String quote(String s) throws RuntimeException {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(s);
+        } catch (Exception e) {
+            throw new RuntimeException(e);
+        }
+    }
+}
