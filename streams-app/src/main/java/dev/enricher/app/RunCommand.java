@@ -1,0 +1,48 @@
+package dev.enricher.app;
+
+import dev.enricher.config.EnricherConfig;
+import dev.enricher.serde.InProcessSchemaRegistry;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.apache.kafka.common.config.ConfigException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code run}: the service, until SIGTERM/SIGINT (graceful) or a fatal error (exit code 1). */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Runs the service with a properties file; ENRICHER_* environment variables override its keys.")
+final class RunCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
+
+    @Option(names = "--config", description = "Properties file (optional when everything is set by ENRICHER_* variables).")
+    Path config;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        EnricherConfig settings;
+        try {
+            settings = EnricherConfig.load(config, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("configuration error: " + e.getMessage());
+            return 2;
+        }
+        EnricherService service = EnricherService.create(settings, new InProcessSchemaRegistry());
+        Thread hook = new Thread(() -> {
+            LOG.info("shutdown requested: stopping Kafka Streams, then the models");
+            service.close(Duration.ofSeconds(30));
+        }, "enricher-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        service.start();
+        while (!service.awaitStop(Duration.ofSeconds(1))) {
+            // runs until Kafka Streams stops: a fatal error, or close() from the shutdown hook
+        }
+        if (service.failure().isPresent()) {
+            service.close(Duration.ofSeconds(30));
+            return 1;
+        }
+        return 0;
+    }
+}
