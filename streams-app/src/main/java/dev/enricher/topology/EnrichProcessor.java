@@ -23,6 +23,8 @@ import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decodes input records, keeps decoded events in the changelogged pending store, and enriches them in batches.
@@ -37,6 +39,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * <p>One instance per task, called by one stream thread; the engine is shared.
  */
 final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object> {
+    private static final Logger LOG = LoggerFactory.getLogger(EnrichProcessor.class);
     private final EnrichmentEngine engine;
     private final InputDecoder decoder;
     private final List<Route> routes;
@@ -74,6 +77,9 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
                 pendingCount++;
                 oldestArrival = Math.min(oldestArrival, kv.value.getArrivalMillis());
             }
+        }
+        if (pendingCount > 0) {
+            LOG.info("task {}: {} pending events restored, enriching them first", context.taskId(), pendingCount);
         }
         long tick = Math.max(1, Math.min(50, maxDelayMs / 4));
         context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
