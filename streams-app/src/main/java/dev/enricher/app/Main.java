@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code enricher.jar}: one sub-command per task. */
 @Command(name = "enricher", mixinStandardHelpOptions = true, version = "enricher 0.1.0",
         description = "Enriches text events from Kafka with BERT classifiers and NER taggers on ONNX Runtime.",
-        subcommands = {PredictCommand.class, RunCommand.class, DemoCommand.class, BrokerCommand.class})
+        subcommands = {PredictCommand.class, RunCommand.class, DemoCommand.class, BrokerCommand.class,
+            BenchCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

@@ -68,6 +68,7 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String BATCH_MAX_RECORDS = "batch.max.records";
     public static final String BATCH_MAX_TOKENS = "batch.max.tokens";
     public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
+    public static final String BATCH_MIN_PADDING_EFFICIENCY = "batch.min.padding.efficiency";
     public static final String INFERENCE_DEVICE = "inference.device";
     public static final String INFERENCE_DEVICE_ID = "inference.device.id";
     public static final String INFERENCE_FALLBACK = "inference.fallback";
@@ -147,6 +148,9 @@ public final class EnricherConfig extends AbstractConfig {
                     "Most padded tokens (sequences x longest) in one model run.")
             .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
                     "A batch closes when its oldest event has waited this long.")
+            .define(BATCH_MIN_PADDING_EFFICIENCY, Type.DOUBLE, 0.9, Range.between(0, 1), Importance.LOW,
+                    "A batch's length-sorted texts are split into model runs so that real tokens / padded tokens "
+                            + "stays at or above this; 0 runs each batch whole (for GPUs, where batch size matters more).")
             .define(INFERENCE_DEVICE, Type.STRING, "cpu", ValidString.in("cpu", "cuda", "tensorrt"), Importance.HIGH,
                     "ONNX Runtime execution provider. cuda and tensorrt need the GPU build (Maven profile gpu).")
             .define(INFERENCE_DEVICE_ID, Type.INT, 0, Range.atLeast(0), Importance.LOW, "GPU ordinal.")

@@ -80,8 +80,13 @@ public abstract class Pipeline<R> implements AutoCloseable {
         int from = 0;
         while (from < jobs.size()) {
             int to = from + 1;
-            while (to < jobs.size() && to - from < limits.maxSequences()
-                    && (long) (to - from + 1) * jobs.get(to).tokens().length() <= limits.maxPaddedTokens()) {
+            long real = jobs.get(from).tokens().length();
+            while (to < jobs.size()) {
+                int next = jobs.get(to).tokens().length();
+                if (!limits.fits(to - from + 1, real + next, next)) {
+                    break;
+                }
+                real += next;
                 to++;
             }
             List<Job> batch = jobs.subList(from, to);

@@ -24,7 +24,7 @@ class RebalanceIT {
         String prefix = KafkaTestSupport.uniquePrefix("rebalance-" + guarantee.replace('_', '-'));
         KafkaTestSupport.broker().createTopics(4, prefix + "-in", prefix + "-out", prefix + "-dlq");
         Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, guarantee);
-        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 4000);
+        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 15_000);
         props.put(EnricherConfig.BATCH_MAX_RECORDS, 4000);
         Map<String, Object> second = new java.util.HashMap<>(props);
         second.put(EnricherConfig.STATE_DIR, Files.createTempDirectory("enricher-it-state-b").toString());
