@@ -81,6 +81,7 @@ final class DemoCommand implements Callable<Integer> {
             props.put(EnricherConfig.NER_MODEL_DIR, modelsDir.resolve(ner).toString());
             props.put(EnricherConfig.STATE_DIR, stateDir.toString());
             props.put(EnricherConfig.KAFKA_PREFIX + "commit.interval.ms", "50");
+            props.put(EnricherConfig.HTTP_PORT, 0);
             EnricherConfig config = new EnricherConfig(props);
             InProcessSchemaRegistry registry = new InProcessSchemaRegistry();
             try (EnricherService service = EnricherService.create(config, registry)) {

@@ -4,6 +4,7 @@ import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
+import dev.enricher.metrics.ServiceMetrics;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.SchemaRegistry;
 import dev.enricher.topology.EnricherTopology;
@@ -37,27 +38,35 @@ public final class EnricherService implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+    private final ServiceMetrics metrics;
+    private HttpEndpoints http;
 
-    private EnricherService(EnricherConfig config, EnrichmentEngine engine, KafkaStreams streams) {
+    private EnricherService(EnricherConfig config, EnrichmentEngine engine, KafkaStreams streams, ServiceMetrics metrics) {
         this.config = config;
         this.engine = engine;
         this.streams = streams;
+        this.metrics = metrics;
     }
 
     /** Loads the models and builds the topology; nothing is consumed before {@link #start()}. */
     public static EnricherService create(EnricherConfig config, SchemaRegistry registry) {
         LOG.info("configuration: {}", config.effective());
         EnrichmentEngine engine = openEngine(config);
+        ServiceMetrics metrics = new ServiceMetrics();
         try {
+            metrics.bindEngine(engine);
             ConfluentAvro.AvroSerializer<EnrichedEvent> serializer =
                     new ConfluentAvro.AvroSerializer<>(registry, EnrichedEvent.getClassSchema());
             int id = serializer.idFor(config.getString(EnricherConfig.OUTPUT_TOPIC));
             LOG.info("output schema EnrichedEvent registered under {}-value with id {}",
                     config.getString(EnricherConfig.OUTPUT_TOPIC), id);
-            Topology topology = EnricherTopology.build(config, engine, serializer, System::currentTimeMillis);
+            Topology topology = EnricherTopology.build(config, engine, serializer, System::currentTimeMillis, metrics);
             KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config));
-            return new EnricherService(config, engine, streams);
+            metrics.bindStreams(streams);
+            return new EnricherService(config, engine, streams, metrics);
         } catch (RuntimeException e) {
+            metrics.close();
             engine.close();
             throw e;
         }
@@ -93,7 +102,14 @@ public final class EnricherService implements AutoCloseable {
         return p;
     }
 
+    /** Serves metrics and probes (unless http.port is -1), then starts consuming. */
     public void start() {
+        int port = config.getInt(EnricherConfig.HTTP_PORT);
+        if (port >= 0) {
+            http = HttpEndpoints.start(port, metrics::scrape, this::live, this::ready);
+            LOG.info("metrics and probes on port {}: {} {} {}", http.port(), HttpEndpoints.METRICS_PATH,
+                    HttpEndpoints.LIVE_PATH, HttpEndpoints.READY_PATH);
+        }
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("stream thread failed; stopping the service", e);
             failure.compareAndSet(null, e);
@@ -110,6 +126,25 @@ public final class EnricherService implements AutoCloseable {
 
     public KafkaStreams.State state() {
         return streams.state();
+    }
+
+    /** The process can work: Kafka Streams has not failed. */
+    public boolean live() {
+        return failure.get() == null && streams.state() != KafkaStreams.State.ERROR;
+    }
+
+    /** Traffic welcome: Kafka Streams running with the models loaded, and no stop under way. */
+    public boolean ready() {
+        return !stopping.get() && streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** The port metrics and probes are served on, or -1 when disabled or not started. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
+    public ServiceMetrics metrics() {
+        return metrics;
     }
 
     public EnrichmentEngine engine() {
@@ -130,17 +165,30 @@ public final class EnricherService implements AutoCloseable {
         return Optional.ofNullable(failure.get());
     }
 
-    /** Stops Kafka Streams (within the timeout), then closes the models. Idempotent. */
-    public void close(Duration timeout) {
+    /**
+     * Stops Kafka Streams (within the timeout), then closes the models. Idempotent.
+     *
+     * @return true when Kafka Streams stopped cleanly (a second call returns true)
+     */
+    public boolean close(Duration timeout) {
         if (!closed.compareAndSet(false, true)) {
-            return;
+            return true;
         }
+        stopping.set(true);
+        long start = System.nanoTime();
         boolean clean = streams.close(new KafkaStreams.CloseOptions().timeout(timeout));
         if (clean) {
             engine.close();
+            LOG.info("stopped in {} ms: Kafka Streams committed and closed, models closed",
+                    (System.nanoTime() - start) / 1_000_000);
         } else {
             LOG.warn("Kafka Streams did not stop within {}; models left open so no running batch loses them", timeout);
         }
+        if (http != null) {
+            http.close();
+        }
+        metrics.close();
+        return clean;
     }
 
     @Override

@@ -30,9 +30,14 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         EnricherService service = EnricherService.create(settings, new InProcessSchemaRegistry());
+        Duration timeout = Duration.ofMillis(settings.getInt(EnricherConfig.SHUTDOWN_TIMEOUT_MS));
         Thread hook = new Thread(() -> {
             LOG.info("shutdown requested: stopping Kafka Streams, then the models");
-            service.close(Duration.ofSeconds(30));
+            boolean clean = service.close(timeout);
+            System.out.flush();
+            System.err.flush();
+            // The exit code of a SIGTERM-ed JVM would be 143 whatever happened: say instead whether it was clean.
+            Runtime.getRuntime().halt(clean && service.failure().isEmpty() ? 0 : 1);
         }, "enricher-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         service.start();
@@ -40,7 +45,7 @@ final class RunCommand implements Callable<Integer> {
             // runs until Kafka Streams stops: a fatal error, or close() from the shutdown hook
         }
         if (service.failure().isPresent()) {
-            service.close(Duration.ofSeconds(30));
+            service.close(timeout);
             return 1;
         }
         return 0;

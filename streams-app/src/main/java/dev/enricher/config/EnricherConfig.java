@@ -75,6 +75,9 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String INFERENCE_THREADS = "inference.threads";
     public static final String INFERENCE_SPINNING = "inference.spinning";
     public static final String INFERENCE_PRECISION = "inference.precision";
+    public static final String HTTP_PORT = "http.port";
+    public static final String LOG_FORMAT = "log.format";
+    public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
 
     public enum InputFormat { JSON, TEXT, AVRO }
 
@@ -162,7 +165,13 @@ public final class EnricherConfig extends AbstractConfig {
                     "Let idle ONNX Runtime threads spin; off is faster on small or busy machines.")
             .define(INFERENCE_PRECISION, Type.STRING, "exact", ValidString.in("exact", "fast"), Importance.MEDIUM,
                     "exact: fp32 with TF32 off, outputs equal to transformers (default); fast: TF32 on CUDA, fp16 "
-                            + "TensorRT engines. Stated in every output record.");
+                            + "TensorRT engines. Stated in every output record.")
+            .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
+                    "Port of /metrics (Prometheus), /health/live and /health/ready; 0 picks a free port, -1 disables.")
+            .define(LOG_FORMAT, Type.STRING, "text", ValidString.in("text", "json"), Importance.LOW,
+                    "Log lines as plain text or as one JSON object per line.")
+            .define(SHUTDOWN_TIMEOUT_MS, Type.INT, 30_000, Range.atLeast(1000), Importance.LOW,
+                    "On SIGTERM, how long Kafka Streams may take to stop and commit before the process exits.");
 
     private final Map<String, Object> kafkaOverrides;
 

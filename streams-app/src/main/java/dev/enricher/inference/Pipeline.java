@@ -26,6 +26,14 @@ public abstract class Pipeline<R> implements AutoCloseable {
     private final BatchLimits limits;
     private final LongAdder realTokens = new LongAdder();
     private final LongAdder paddedTokens = new LongAdder();
+    private volatile RunListener runListener = RunListener.NONE;
+
+    /** Told of every model run; called on the thread that ran it, must be fast and must not throw. */
+    public interface RunListener {
+        RunListener NONE = (sequences, real, padded, nanos) -> { };
+
+        void onRun(int sequences, long realTokens, long paddedTokens, long nanos);
+    }
 
     protected Pipeline(ModelBundle bundle, TextTokenizer tokenizer, BatchLimits limits) {
         this.bundle = bundle;
@@ -93,10 +101,13 @@ public abstract class Pipeline<R> implements AutoCloseable {
             List<TokenWindow> inputs = new ArrayList<>(batch.size());
             for (Job j : batch) {
                 inputs.add(j.tokens());
-                realTokens.add(j.tokens().length());
             }
+            long start = System.nanoTime();
             Logits out = bundle.run(inputs);
-            paddedTokens.add((long) out.batch() * batch.get(batch.size() - 1).tokens().length());
+            long padded = (long) out.batch() * batch.get(batch.size() - 1).tokens().length();
+            realTokens.add(real);
+            paddedTokens.add(padded);
+            runListener.onRun(batch.size(), real, padded, System.nanoTime() - start);
             for (int b = 0; b < batch.size(); b++) {
                 Job j = batch.get(b);
                 logits.get(j.text()).set(j.window(), out);
@@ -109,6 +120,10 @@ public abstract class Pipeline<R> implements AutoCloseable {
             results.add(postprocess(texts.get(t), windows.get(t), logits.get(t), rows.get(t)));
         }
         return results;
+    }
+
+    public void setRunListener(RunListener listener) {
+        this.runListener = listener;
     }
 
     /** Tokens sent to the model, special tokens included, since creation. */

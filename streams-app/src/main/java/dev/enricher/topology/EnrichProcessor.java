@@ -46,6 +46,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final int maxRecords;
     private final long maxDelayMs;
     private final LongSupplier wallClock;
+    private final ProcessingMetrics metrics;
 
     private ProcessorContext<byte[], Object> context;
     private KeyValueStore<Long, PendingEvent> pending;
@@ -54,7 +55,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private long oldestArrival;
 
     EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, int maxRecords, long maxDelayMs,
-                    LongSupplier wallClock) {
+                    LongSupplier wallClock, ProcessingMetrics metrics) {
+        this.metrics = metrics;
         this.engine = engine;
         this.decoder = decoder;
         this.routes = routes;
@@ -88,6 +90,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     @Override
     public void process(Record<byte[], byte[]> record) {
         RecordMetadata source = context.recordMetadata().orElseThrow();
+        metrics.eventIn();
         Object decoded = decoder.decode(record.value());
         if (decoded instanceof InputDecoder.Rejected rejected) {
             deadLetter(record.key(), record.value(), record.timestamp(), record.headers(), rejected.reason(),
@@ -139,6 +142,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
                 break;
             }
             List<EnrichmentEngine.Outcome> outcomes = engine.enrich(batch.stream().map(kv -> kv.value).toList());
+            metrics.batch(batch.size());
             for (int i = 0; i < batch.size(); i++) {
                 forward(batch.get(i).value, outcomes.get(i));
                 pending.delete(batch.get(i).key);
@@ -159,6 +163,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
             return;
         }
         EnrichedEvent event = outcome.event();
+        metrics.eventOut(event.getProcessingTime().toEpochMilli() - p.getRecordTime(), event.getTimings().getBatchWaitMs());
         context.forward(new Record<byte[], Object>(key, event, p.getRecordTime(), headers), EnricherTopology.OUTPUT_SINK);
         Set<String> routed = new LinkedHashSet<>();
         if (event.getClassification() != null) {
@@ -178,6 +183,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
 
     private void deadLetter(byte[] key, byte[] value, long timestamp, Headers original, DeadLetterReason reason,
                             String message, String topic, int partition, long offset) {
+        metrics.deadLetter(reason);
         Headers headers = DeadLetters.headers(original, reason, message, topic, partition, offset);
         context.forward(new Record<byte[], Object>(key, value, timestamp, headers), EnricherTopology.DLQ_SINK);
     }

@@ -42,6 +42,12 @@ public final class EnricherTopology {
      */
     public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
                                  LongSupplier wallClock) {
+        return build(config, engine, valueSerializer, wallClock, ProcessingMetrics.NONE);
+    }
+
+    /** As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, LongSupplier)}, reporting to {@code metrics}. */
+    public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
+                                 LongSupplier wallClock, ProcessingMetrics metrics) {
         Topology topology = new Topology();
         ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
         String pattern = config.getString(EnricherConfig.INPUT_TOPIC_PATTERN);
@@ -55,7 +61,8 @@ public final class EnricherTopology {
         var routes = config.routes();
         int maxRecords = config.getInt(EnricherConfig.BATCH_MAX_RECORDS);
         long maxDelay = config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS);
-        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, maxRecords, maxDelay, wallClock),
+        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, maxRecords, maxDelay, wallClock,
+                metrics),
                 SOURCE);
         StoreBuilder<KeyValueStore<Long, PendingEvent>> store = Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.Long(), new PendingEventSerde())

@@ -51,6 +51,7 @@ final class KafkaTestSupport {
         props.put(EnricherConfig.NER_MODEL_DIR, TestModels.bundle(TestModels.NER).toString());
         props.put(EnricherConfig.STATE_DIR, Files.createTempDirectory("enricher-it-state").toString());
         props.put(EnricherConfig.KAFKA_PREFIX + "commit.interval.ms", "100");
+        props.put(EnricherConfig.HTTP_PORT, 0);
         return props;
     }
 

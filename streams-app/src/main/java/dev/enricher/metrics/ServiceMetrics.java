@@ -1,0 +1,124 @@
+package dev.enricher.metrics;
+
+import dev.enricher.engine.EnrichmentEngine;
+import dev.enricher.inference.Pipeline;
+import dev.enricher.topology.DeadLetterReason;
+import dev.enricher.topology.ProcessingMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * The service's metrics in a Prometheus registry: events in and out, dead letters by reason, end-to-end
+ * latency, batcher wait, batch size, inference time and padded tokens per model, CPU fallbacks, model info,
+ * and Kafka Streams' own metrics. Thread-safe; one per process.
+ */
+public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Counter eventsIn;
+    private final Counter eventsOut;
+    private final Map<DeadLetterReason, Counter> deadLetters = new EnumMap<>(DeadLetterReason.class);
+    private final Timer endToEnd;
+    private final Timer batchWait;
+    private final DistributionSummary batchSize;
+    private KafkaStreamsMetrics streamsMetrics;
+
+    public ServiceMetrics() {
+        eventsIn = Counter.builder("enricher.events.in").description("Input records consumed").register(registry);
+        eventsOut = Counter.builder("enricher.events.out").description("Enriched events written").register(registry);
+        for (DeadLetterReason reason : DeadLetterReason.values()) {
+            deadLetters.put(reason, Counter.builder("enricher.dead.letters").tag("reason", reason.id())
+                    .description("Records sent to the dead-letter topic").register(registry));
+        }
+        endToEnd = Timer.builder("enricher.end.to.end.latency").description("Input record timestamp to enriched output")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+        batchWait = Timer.builder("enricher.batch.wait").description("Time an event waited for its batch")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofSeconds(60)).register(registry);
+        batchSize = DistributionSummary.builder("enricher.batch.size").description("Events per batch")
+                .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0).register(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+    }
+
+    /** Registers the models' metrics: inference time and padded tokens per run, model info, CPU fallbacks. */
+    public void bindEngine(EnrichmentEngine engine) {
+        engine.classifier().ifPresent(p -> bindModel("classifier", p));
+        engine.ner().ifPresent(p -> bindModel("ner", p));
+        Gauge.builder("enricher.cpu.fallbacks", engine, e -> e.provenance().stream()
+                        .filter(m -> m.getDevice().startsWith("cpu (fallback")).count())
+                .description("Models that asked for a GPU but run on CPU").register(registry);
+    }
+
+    private void bindModel(String task, Pipeline<?> pipeline) {
+        Timer inference = Timer.builder("enricher.inference").tag("model", task)
+                .description("Time of one model run").publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofNanos(100_000)).maximumExpectedValue(Duration.ofSeconds(30))
+                .register(registry);
+        DistributionSummary padded = DistributionSummary.builder("enricher.padded.tokens").tag("model", task)
+                .description("Padded tokens (sequences x longest) of one model run").publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue(1_000_000.0).register(registry);
+        Counter real = Counter.builder("enricher.real.tokens").tag("model", task)
+                .description("Real tokens sent to the model").register(registry);
+        pipeline.setRunListener((sequences, realTokens, paddedTokens, nanos) -> {
+            inference.record(nanos, TimeUnit.NANOSECONDS);
+            padded.record(paddedTokens);
+            real.increment(realTokens);
+        });
+        Gauge.builder("enricher.model.info", () -> 1).tag("task", task).tag("bundle", pipeline.bundle().name())
+                .tag("sha256", pipeline.bundle().sha256()).tag("device", pipeline.bundle().device())
+                .tag("precision", pipeline.bundle().precision()).description("The model bundle loaded (always 1)")
+                .register(registry);
+    }
+
+    /** Bridges Kafka Streams' own metrics (kafka_stream_*). */
+    public void bindStreams(KafkaStreams streams) {
+        streamsMetrics = new KafkaStreamsMetrics(streams);
+        streamsMetrics.bindTo(registry);
+    }
+
+    /** The Prometheus text exposition of every metric. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    @Override
+    public void eventIn() {
+        eventsIn.increment();
+    }
+
+    @Override
+    public void eventOut(long endToEndMs, long batchWaitMs) {
+        eventsOut.increment();
+        endToEnd.record(Math.max(0, endToEndMs), TimeUnit.MILLISECONDS);
+        batchWait.record(Math.max(0, batchWaitMs), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void deadLetter(DeadLetterReason reason) {
+        deadLetters.get(reason).increment();
+    }
+
+    @Override
+    public void batch(int size) {
+        batchSize.record(size);
+    }
+
+    @Override
+    public void close() {
+        if (streamsMetrics != null) {
+            streamsMetrics.close();
+        }
+        registry.close();
+    }
+}
