@@ -29,6 +29,7 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("configuration error: " + e.getMessage());
             return 2;
         }
+        LogFormat.apply(settings.getString(EnricherConfig.LOG_FORMAT));
         EnricherService service = EnricherService.create(settings, new InProcessSchemaRegistry());
         Duration timeout = Duration.ofMillis(settings.getInt(EnricherConfig.SHUTDOWN_TIMEOUT_MS));
         Thread hook = new Thread(() -> {

@@ -23,6 +23,19 @@ import java.util.Optional;
 public final class TextTokenizer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    static {
+        // DJL must never reach the network: no model-zoo downloads, no usage tracking (it probes the EC2
+        // metadata address otherwise). Its native tokenizer library ships inside the jar.
+        setIfAbsent("ai.djl.offline", "true");
+        setIfAbsent("OPT_OUT_TRACKING", "true");
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
     private final HuggingFaceTokenizer tokenizer;
     private final int maxLength;
     private final int stride;
