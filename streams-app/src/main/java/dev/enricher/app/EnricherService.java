@@ -6,7 +6,17 @@ import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
 import dev.enricher.metrics.ServiceMetrics;
 import dev.enricher.serde.ConfluentAvro;
+import dev.enricher.serde.ConfluentRegistryClient;
+import dev.enricher.serde.Registries;
+import dev.enricher.serde.RegistryException;
 import dev.enricher.serde.SchemaRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
 import dev.enricher.topology.EnricherTopology;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,19 +59,27 @@ public final class EnricherService implements AutoCloseable {
         this.metrics = metrics;
     }
 
-    /** Loads the models and builds the topology; nothing is consumed before {@link #start()}. */
+    /** The service with the registry the configuration names (schema.registry.url), or in-process ids. */
+    public static EnricherService create(EnricherConfig config) {
+        return create(config, Registries.fromConfig(config));
+    }
+
+    /**
+     * Loads the models, registers (or verifies) the output schema and builds the topology; nothing is consumed
+     * before {@link #start()}.
+     *
+     * @throws RegistryException when the registry stays unreachable for schema.registry.startup.timeout.ms or
+     *     refuses the schema as incompatible
+     */
     public static EnricherService create(EnricherConfig config, SchemaRegistry registry) {
         LOG.info("configuration: {}", config.effective());
         EnrichmentEngine engine = openEngine(config);
         ServiceMetrics metrics = new ServiceMetrics();
         try {
             metrics.bindEngine(engine);
-            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer =
-                    new ConfluentAvro.AvroSerializer<>(registry, EnrichedEvent.getClassSchema());
-            int id = serializer.idFor(config.getString(EnricherConfig.OUTPUT_TOPIC));
-            LOG.info("output schema EnrichedEvent registered under {}-value with id {}",
-                    config.getString(EnricherConfig.OUTPUT_TOPIC), id);
-            Topology topology = EnricherTopology.build(config, engine, serializer, System::currentTimeMillis, metrics);
+            Serializer<EnrichedEvent> serializer = valueSerializer(config, registry);
+            Topology topology = EnricherTopology.build(config, engine, serializer, System::currentTimeMillis, metrics,
+                    registry instanceof ConfluentRegistryClient client ? client : null);
             KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config));
             metrics.bindStreams(streams);
             return new EnricherService(config, engine, streams, metrics);
@@ -70,6 +88,47 @@ public final class EnricherService implements AutoCloseable {
             engine.close();
             throw e;
         }
+    }
+
+    /**
+     * The built-in Confluent-format serializer, its schema registered now under every output topic's subject; or
+     * the Serde/Serializer class named by output.value.serde, configured with every setting.
+     */
+    @SuppressWarnings("unchecked")
+    static Serializer<EnrichedEvent> valueSerializer(EnricherConfig config, SchemaRegistry registry) {
+        String className = config.getString(EnricherConfig.OUTPUT_VALUE_SERDE);
+        if (className.isBlank()) {
+            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer =
+                    new ConfluentAvro.AvroSerializer<>(registry, EnrichedEvent.getClassSchema());
+            List<String> topics = new ArrayList<>();
+            topics.add(config.getString(EnricherConfig.OUTPUT_TOPIC));
+            config.routes().forEach(r -> topics.add(r.topic()));
+            for (String topic : topics) {
+                LOG.info("output schema EnrichedEvent registered under {}-value with id {}", topic,
+                        serializer.idFor(topic));
+            }
+            return serializer;
+        }
+        Object instance;
+        try {
+            instance = Class.forName(className).getDeclaredConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new ConfigException(EnricherConfig.OUTPUT_VALUE_SERDE, className,
+                    "a Serde or Serializer class with a public no-argument constructor on the classpath (" + e + ")");
+        }
+        Serializer<EnrichedEvent> serializer;
+        if (instance instanceof Serde<?> serde) {
+            serializer = (Serializer<EnrichedEvent>) serde.serializer();
+        } else if (instance instanceof Serializer<?> s) {
+            serializer = (Serializer<EnrichedEvent>) s;
+        } else {
+            throw new ConfigException(EnricherConfig.OUTPUT_VALUE_SERDE, className,
+                    "a class implementing org.apache.kafka.common.serialization.Serde or Serializer");
+        }
+        Map<String, Object> settings = new HashMap<>(config.originals());
+        serializer.configure(settings, false);
+        LOG.info("output values written by {}", className);
+        return serializer;
     }
 
     static EnrichmentEngine openEngine(EnricherConfig config) {
@@ -111,6 +170,13 @@ public final class EnricherService implements AutoCloseable {
                     HttpEndpoints.LIVE_PATH, HttpEndpoints.READY_PATH);
         }
         streams.setUncaughtExceptionHandler(e -> {
+            if (causedBy(e, RegistryException.Unavailable.class)) {
+                // Nothing was committed for the failed work: a new thread restarts from the committed offsets and
+                // the pending store once the registry answers again.
+                LOG.warn("schema registry unavailable ({}); replacing the stream thread in 5 s", e.getMessage());
+                sleepQuietly(Duration.ofSeconds(5));
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            }
             LOG.error("stream thread failed; stopping the service", e);
             failure.compareAndSet(null, e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -122,6 +188,23 @@ public final class EnricherService implements AutoCloseable {
             }
         });
         streams.start();
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     public KafkaStreams.State state() {

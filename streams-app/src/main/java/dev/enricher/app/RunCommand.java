@@ -1,7 +1,6 @@
 package dev.enricher.app;
 
 import dev.enricher.config.EnricherConfig;
-import dev.enricher.serde.InProcessSchemaRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -30,7 +29,14 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         LogFormat.apply(settings.getString(EnricherConfig.LOG_FORMAT));
-        EnricherService service = EnricherService.create(settings, new InProcessSchemaRegistry());
+        EnricherService service;
+        try {
+            service = EnricherService.create(settings);
+        } catch (RuntimeException e) {
+            LOG.error("cannot start: {}", e.getMessage());
+            System.err.println("cannot start: " + e.getMessage());
+            return 1;
+        }
         Duration timeout = Duration.ofMillis(settings.getInt(EnricherConfig.SHUTDOWN_TIMEOUT_MS));
         Thread hook = new Thread(() -> {
             LOG.info("shutdown requested: stopping Kafka Streams, then the models");

@@ -75,6 +75,19 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String INFERENCE_THREADS = "inference.threads";
     public static final String INFERENCE_SPINNING = "inference.spinning";
     public static final String INFERENCE_PRECISION = "inference.precision";
+    public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+    public static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO = "schema.registry.basic.auth.user.info";
+    public static final String SCHEMA_REGISTRY_BEARER_TOKEN = "schema.registry.bearer.token";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD = "schema.registry.ssl.truststore.password";
+    public static final String SCHEMA_REGISTRY_TRUSTSTORE_TYPE = "schema.registry.ssl.truststore.type";
+    public static final String SCHEMA_REGISTRY_KEYSTORE_LOCATION = "schema.registry.ssl.keystore.location";
+    public static final String SCHEMA_REGISTRY_KEYSTORE_PASSWORD = "schema.registry.ssl.keystore.password";
+    public static final String SCHEMA_REGISTRY_KEYSTORE_TYPE = "schema.registry.ssl.keystore.type";
+    public static final String SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS = "schema.registry.request.timeout.ms";
+    public static final String SCHEMA_REGISTRY_STARTUP_TIMEOUT_MS = "schema.registry.startup.timeout.ms";
+    public static final String SCHEMA_REGISTRY_RETRY_BACKOFF_MS = "schema.registry.retry.backoff.ms";
+    public static final String OUTPUT_VALUE_SERDE = "output.value.serde";
     public static final String HTTP_PORT = "http.port";
     public static final String LOG_FORMAT = "log.format";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
@@ -166,6 +179,35 @@ public final class EnricherConfig extends AbstractConfig {
             .define(INFERENCE_PRECISION, Type.STRING, "exact", ValidString.in("exact", "fast"), Importance.MEDIUM,
                     "exact: fp32 with TF32 off, outputs equal to transformers (default); fast: TF32 on CUDA, fp16 "
                             + "TensorRT engines. Stated in every output record.")
+            .define(SCHEMA_REGISTRY_URL, Type.STRING, "", Importance.HIGH,
+                    "Base URL of a schema registry speaking the Confluent REST API (Confluent, Apicurio's "
+                            + "/apis/ccompat/v7, Karapace, Redpanda). Empty: schema ids are assigned in-process (same "
+                            + "wire format, ids not shared with consumers).")
+            .define(SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO, Type.PASSWORD, null, Importance.MEDIUM,
+                    "user:password for HTTP basic authentication to the registry.")
+            .define(SCHEMA_REGISTRY_BEARER_TOKEN, Type.PASSWORD, null, Importance.MEDIUM,
+                    "Token sent as 'Authorization: Bearer' to the registry.")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_LOCATION, Type.STRING, "", Importance.LOW,
+                    "Trust store for TLS to the registry; empty uses the JVM's default trust.")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW, "Trust store password.")
+            .define(SCHEMA_REGISTRY_TRUSTSTORE_TYPE, Type.STRING, "PKCS12", ValidString.in("PKCS12", "JKS"),
+                    Importance.LOW, "Trust store type.")
+            .define(SCHEMA_REGISTRY_KEYSTORE_LOCATION, Type.STRING, "", Importance.LOW,
+                    "Key store for mutual TLS to the registry; empty for none.")
+            .define(SCHEMA_REGISTRY_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.LOW, "Key store password.")
+            .define(SCHEMA_REGISTRY_KEYSTORE_TYPE, Type.STRING, "PKCS12", ValidString.in("PKCS12", "JKS"),
+                    Importance.LOW, "Key store type.")
+            .define(SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS, Type.INT, 10_000, Range.atLeast(100), Importance.LOW,
+                    "Timeout of one registry request.")
+            .define(SCHEMA_REGISTRY_STARTUP_TIMEOUT_MS, Type.INT, 60_000, Range.atLeast(0), Importance.MEDIUM,
+                    "At start, how long to keep retrying an unreachable registry before giving up with an error.")
+            .define(SCHEMA_REGISTRY_RETRY_BACKOFF_MS, Type.INT, 1_000, Range.atLeast(10), Importance.LOW,
+                    "Pause between registry retries.")
+            .define(OUTPUT_VALUE_SERDE, Type.STRING, "", Importance.LOW,
+                    "Class name of a Kafka Serde (or Serializer) for EnrichedEvent values, configured with every "
+                            + "setting of this file (e.g. io.confluent.kafka.streams.serdes.avro.SpecificAvroSerde "
+                            + "when Confluent's jar is on the classpath). Empty: the built-in Confluent-format Avro "
+                            + "serde.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of /metrics (Prometheus), /health/live and /health/ready; 0 picks a free port, -1 disables.")
             .define(LOG_FORMAT, Type.STRING, "text", ValidString.in("text", "json"), Importance.LOW,
@@ -324,6 +366,7 @@ public final class EnricherConfig extends AbstractConfig {
     public Map<String, String> effective() {
         Map<String, String> out = new TreeMap<>();
         values().forEach((k, v) -> out.put(k, v instanceof Password ? "[hidden]" : String.valueOf(v)));
+        out.computeIfPresent(SCHEMA_REGISTRY_URL, (k, v) -> v.replaceAll("//[^/@]*@", "//[hidden]@"));
         kafkaOverrides.forEach((k, v) -> out.put(KAFKA_PREFIX + k,
                 k.contains("password") || k.contains("secret") || k.contains("sasl.jaas") ? "[hidden]" : String.valueOf(v)));
         return out;

@@ -5,6 +5,7 @@ import dev.enricher.avro.PendingEvent;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.PendingEventSerde;
+import dev.enricher.serde.SchemaRegistry;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
@@ -42,12 +43,17 @@ public final class EnricherTopology {
      */
     public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
                                  LongSupplier wallClock) {
-        return build(config, engine, valueSerializer, wallClock, ProcessingMetrics.NONE);
+        return build(config, engine, valueSerializer, wallClock, ProcessingMetrics.NONE, null);
     }
 
-    /** As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, LongSupplier)}, reporting to {@code metrics}. */
+    /**
+     * As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, LongSupplier)}, reporting to {@code metrics}.
+     *
+     * @param inputSchemas where the writer schemas of Confluent-format Avro input are looked up; null assumes the
+     *     current TextEvent schema
+     */
     public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
-                                 LongSupplier wallClock, ProcessingMetrics metrics) {
+                                 LongSupplier wallClock, ProcessingMetrics metrics, SchemaRegistry inputSchemas) {
         Topology topology = new Topology();
         ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
         String pattern = config.getString(EnricherConfig.INPUT_TOPIC_PATTERN);
@@ -57,7 +63,8 @@ public final class EnricherTopology {
             topology.addSource(SOURCE, bytesIn, bytesIn, Pattern.compile(pattern));
         }
         InputDecoder decoder = new InputDecoder(config.inputFormat(), config.getString(EnricherConfig.INPUT_JSON_TEXT_FIELD),
-                config.getString(EnricherConfig.INPUT_JSON_ID_FIELD), config.getInt(EnricherConfig.INPUT_MAX_CHARS));
+                config.getString(EnricherConfig.INPUT_JSON_ID_FIELD), config.getInt(EnricherConfig.INPUT_MAX_CHARS),
+                inputSchemas);
         var routes = config.routes();
         int maxRecords = config.getInt(EnricherConfig.BATCH_MAX_RECORDS);
         long maxDelay = config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS);

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.enricher.avro.TextEvent;
 import dev.enricher.config.EnricherConfig.InputFormat;
 import dev.enricher.serde.ConfluentAvro;
+import dev.enricher.serde.RegistryException;
+import dev.enricher.serde.SchemaRegistry;
+import java.util.concurrent.ConcurrentHashMap;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -29,12 +32,19 @@ public final class InputDecoder {
     private final String textField;
     private final String idField;
     private final int maxChars;
+    private final SchemaRegistry writerSchemas;
+    private final Map<Integer, SpecificDatumReader<TextEvent>> readers = new ConcurrentHashMap<>();
 
-    public InputDecoder(InputFormat format, String textField, String idField, int maxChars) {
+    /**
+     * @param writerSchemas where writer schemas of Confluent-format Avro input are looked up by id; null reads
+     *     them with the current TextEvent schema
+     */
+    public InputDecoder(InputFormat format, String textField, String idField, int maxChars, SchemaRegistry writerSchemas) {
         this.format = format;
         this.textField = textField;
         this.idField = idField;
         this.maxChars = maxChars;
+        this.writerSchemas = writerSchemas;
     }
 
     /** A decoded event; {@code id} and {@code eventTime} may be null, {@code metadata} may be null. */
@@ -43,7 +53,12 @@ public final class InputDecoder {
     /** Why a value is not an event. */
     public record Rejected(DeadLetterReason reason, String message) {}
 
-    /** Either {@link Decoded} or {@link Rejected}; never throws on bad input. */
+    /**
+     * Either {@link Decoded} or {@link Rejected}; never throws on bad input.
+     *
+     * @throws RegistryException.Unavailable when the registry cannot be asked for a writer schema: the record
+     *     is not bad, so it must be retried, not dead-lettered
+     */
     public Object decode(byte[] value) {
         if (value == null) {
             return new Rejected(DeadLetterReason.VALIDATION, "null value (tombstone): no text to enrich");
@@ -102,15 +117,20 @@ public final class InputDecoder {
     }
 
     private Object avro(byte[] value) {
-        int offset = value.length >= ConfluentAvro.HEADER_BYTES && value[0] == ConfluentAvro.MAGIC_BYTE
-                ? ConfluentAvro.HEADER_BYTES : 0;
+        boolean framed = value.length >= ConfluentAvro.HEADER_BYTES && value[0] == ConfluentAvro.MAGIC_BYTE;
+        int offset = framed ? ConfluentAvro.HEADER_BYTES : 0;
         try {
-            SpecificDatumReader<TextEvent> reader = new SpecificDatumReader<>(TextEvent.getClassSchema());
+            SpecificDatumReader<TextEvent> reader = framed && writerSchemas != null
+                    ? readers.computeIfAbsent(ByteBuffer.wrap(value, 1, 4).getInt(),
+                        id -> new SpecificDatumReader<>(writerSchemas.byId(id), TextEvent.getClassSchema()))
+                    : new SpecificDatumReader<>(TextEvent.getClassSchema());
             TextEvent event = reader.read(null, DecoderFactory.get().binaryDecoder(value, offset, value.length - offset,
                     null));
             Map<String, String> metadata = event.getMetadata() == null ? null : new HashMap<>(event.getMetadata());
             Instant time = event.getEventTime();
             return new Decoded(event.getId(), event.getText(), metadata, time == null ? null : time.toEpochMilli());
+        } catch (RegistryException.Unavailable e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             return new Rejected(DeadLetterReason.DESERIALIZATION, "not an Avro TextEvent: " + e);
         }

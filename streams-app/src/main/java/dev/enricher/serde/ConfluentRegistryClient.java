@@ -1,0 +1,212 @@
+package dev.enricher.serde;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.apache.avro.Schema;
+
+/**
+ * A client of the Confluent schema-registry REST API, spoken by Confluent Schema Registry, Apicurio
+ * ({@code /apis/ccompat/v7}), Karapace and Redpanda: registers schemas under a subject and looks them up by id.
+ * Results are cached; requests that fail for lack of an answer (connection refused, timeouts, 5xx) are retried
+ * {@code retries} times with a fixed backoff. Thread-safe.
+ */
+public final class ConfluentRegistryClient implements SchemaRegistry {
+    private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * How to reach the registry.
+     *
+     * @param url base URL, e.g. {@code http://registry:8080/apis/ccompat/v7}
+     * @param basicAuthUserInfo {@code user:password}, or empty
+     * @param bearerToken a token sent as {@code Authorization: Bearer}, or empty
+     * @param trustStore PKCS12/JKS trust store for TLS, or empty for the JVM's default
+     * @param keyStore key store for mutual TLS, or empty
+     */
+    public record Settings(String url, Optional<String> basicAuthUserInfo, Optional<String> bearerToken,
+                           Optional<Store> trustStore, Optional<Store> keyStore, Duration requestTimeout, int retries,
+                           Duration retryBackoff) {}
+
+    /** A key or trust store file. */
+    public record Store(Path location, String password, String type) {}
+
+    private final Settings settings;
+    private final String baseUrl;
+    private final HttpClient http;
+    private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
+    private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
+
+    public ConfluentRegistryClient(Settings settings) {
+        this.settings = settings;
+        this.baseUrl = settings.url().replaceAll("/+$", "");
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(settings.requestTimeout());
+        if (settings.trustStore().isPresent() || settings.keyStore().isPresent()) {
+            builder.sslContext(sslContext(settings));
+        }
+        this.http = builder.build();
+    }
+
+    public String url() {
+        return baseUrl;
+    }
+
+    @Override
+    public int register(String subject, Schema schema) {
+        String key = subject + "\n" + schema;
+        Integer cached = idsBySubjectAndSchema.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        String body = JSON.createObjectNode().put("schema", schema.toString()).toString();
+        JsonNode answer = send("POST", "/subjects/" + encode(subject) + "/versions", body, "register " + schema.getFullName()
+                + " under subject " + subject);
+        int id = answer.path("id").asInt(-1);
+        if (id < 0) {
+            throw new RegistryException("schema registry " + baseUrl + " answered registration under " + subject
+                    + " without an id: " + answer);
+        }
+        idsBySubjectAndSchema.put(key, id);
+        schemasById.putIfAbsent(id, schema);
+        return id;
+    }
+
+    @Override
+    public Schema byId(int id) {
+        Schema cached = schemasById.get(id);
+        if (cached != null) {
+            return cached;
+        }
+        JsonNode answer = send("GET", "/schemas/ids/" + id, null, "look up schema id " + id);
+        Schema schema = new Schema.Parser().parse(answer.path("schema").asText());
+        schemasById.putIfAbsent(id, schema);
+        return schema;
+    }
+
+    /** The id of the latest version registered under {@code subject}. */
+    public int latestId(String subject) {
+        return send("GET", "/subjects/" + encode(subject) + "/versions/latest", null, "read the latest version of "
+                + subject).path("id").asInt(-1);
+    }
+
+    private JsonNode send(String method, String path, String body, String what) {
+        RegistryException last = null;
+        for (int attempt = 0; attempt <= settings.retries(); attempt++) {
+            if (attempt > 0) {
+                sleep(settings.retryBackoff());
+            }
+            try {
+                return sendOnce(method, path, body, what);
+            } catch (RegistryException.Unavailable e) {
+                last = e;
+            }
+        }
+        throw new RegistryException.Unavailable(last.getMessage() + " (after " + (settings.retries() + 1)
+                + " attempts, " + settings.retryBackoff().toMillis() + " ms apart)", last.getCause());
+    }
+
+    private JsonNode sendOnce(String method, String path, String body, String what) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(baseUrl + path))
+                .timeout(settings.requestTimeout())
+                .header("Accept", CONTENT_TYPE + ", application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
+        if (body != null) {
+            request.header("Content-Type", CONTENT_TYPE);
+        }
+        settings.basicAuthUserInfo().ifPresent(userInfo -> request.header("Authorization", "Basic "
+                + Base64.getEncoder().encodeToString(userInfo.getBytes(StandardCharsets.UTF_8))));
+        settings.bearerToken().ifPresent(token -> request.header("Authorization", "Bearer " + token));
+        HttpResponse<String> response;
+        try {
+            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new RegistryException.Unavailable("schema registry " + baseUrl + " cannot be reached to " + what + ": "
+                    + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException.Unavailable("interrupted while asking schema registry " + baseUrl + " to "
+                    + what, e);
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            try {
+                return JSON.readTree(response.body());
+            } catch (IOException e) {
+                throw new RegistryException("schema registry " + baseUrl + " answered " + what + " with invalid JSON: "
+                        + response.body(), e);
+            }
+        }
+        String answer = "HTTP " + status + " " + response.body();
+        if (status >= 500) {
+            throw new RegistryException.Unavailable("schema registry " + baseUrl + " failed to " + what + ": " + answer,
+                    null);
+        }
+        if (status == 409) {
+            throw new RegistryException.Incompatible("schema registry " + baseUrl + " refused to " + what
+                    + " as incompatible with the versions it holds: " + answer);
+        }
+        throw new RegistryException("schema registry " + baseUrl + " refused to " + what + ": " + answer);
+    }
+
+    private static String encode(String subject) {
+        return URLEncoder.encode(subject, StandardCharsets.UTF_8);
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RegistryException.Unavailable("interrupted while waiting to retry the schema registry", e);
+        }
+    }
+
+    private static SSLContext sslContext(Settings settings) {
+        try {
+            TrustManagerFactory trust = null;
+            if (settings.trustStore().isPresent()) {
+                trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                trust.init(load(settings.trustStore().get()));
+            }
+            KeyManagerFactory keys = null;
+            if (settings.keyStore().isPresent()) {
+                Store store = settings.keyStore().get();
+                keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                keys.init(load(store), store.password().toCharArray());
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keys == null ? null : keys.getKeyManagers(), trust == null ? null : trust.getTrustManagers(), null);
+            return context;
+        } catch (GeneralSecurityException | IOException e) {
+            throw new RegistryException("cannot set up TLS for schema registry " + settings.url() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static KeyStore load(Store store) throws GeneralSecurityException, IOException {
+        KeyStore keyStore = KeyStore.getInstance(store.type());
+        try (InputStream in = Files.newInputStream(store.location())) {
+            keyStore.load(in, store.password().toCharArray());
+        }
+        return keyStore;
+    }
+}

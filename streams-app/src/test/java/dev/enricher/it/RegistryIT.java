@@ -1,0 +1,263 @@
+package dev.enricher.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.enricher.app.EnricherService;
+import dev.enricher.avro.EnrichedEvent;
+import dev.enricher.avro.TextEvent;
+import dev.enricher.config.EnricherConfig;
+import dev.enricher.inference.SequenceClassification;
+import dev.enricher.serde.ConfluentAvro;
+import dev.enricher.serde.ConfluentRegistryClient;
+import dev.enricher.serde.RegistryException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The output against a real schema registry (Apicurio, Confluent API), produced by kcat and read by the
+ * Confluent Python client: tools we did not write. Also the registry's failure modes.
+ */
+class RegistryIT {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static ApicurioRegistry registry;
+
+    @BeforeAll
+    static void startRegistry() throws Exception {
+        registry = ApicurioRegistry.start();
+    }
+
+    @AfterAll
+    static void stopRegistry() throws Exception {
+        if (registry != null) {
+            registry.close();
+        }
+    }
+
+    static Map<String, Object> config(String prefix) throws Exception {
+        Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, "exactly_once_v2");
+        props.put(EnricherConfig.SCHEMA_REGISTRY_URL, registry.url());
+        return props;
+    }
+
+    @Test
+    void kcatInPythonConfluentKafkaOutThroughTheRegistry() throws Exception {
+        requireTools();
+        String prefix = KafkaTestSupport.uniquePrefix("interop");
+        KafkaTestSupport.broker().createTopics(2, prefix + "-in", prefix + "-out", prefix + "-dlq");
+        int events = 40;
+        try (EnricherService service = EnricherService.create(new EnricherConfig(config(prefix)))) {
+            service.start();
+            StringBuilder lines = new StringBuilder();
+            for (int i = 0; i < events; i++) {
+                lines.append("key-").append(i).append('|').append(KafkaTestSupport.eventJson("kc-" + i, i)).append('\n');
+            }
+            Process kcat = new ProcessBuilder("kcat", "-P", "-b", KafkaTestSupport.broker().bootstrapServers(), "-t",
+                    prefix + "-in", "-K", "|").redirectErrorStream(true).start();
+            try (OutputStream in = kcat.getOutputStream()) {
+                in.write(lines.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            assertTrue(kcat.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, kcat.exitValue(), new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+
+            Path script = Path.of("src/test/resources/interop/consume_enriched.py");
+            Process python = new ProcessBuilder("/usr/bin/python3", script.toString(),
+                    KafkaTestSupport.broker().bootstrapServers(), registry.url(), prefix + "-out",
+                    Integer.toString(events), "90").redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            String out = new String(python.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(python.waitFor(120, TimeUnit.SECONDS));
+            assertEquals(0, python.exitValue());
+            Map<String, JsonNode> fromPython = new HashMap<>();
+            for (String line : out.lines().toList()) {
+                JsonNode n = JSON.readTree(line);
+                assertTrue(!n.has("error"), line);
+                fromPython.put(n.get("id").asText(), n);
+            }
+            assertEquals(events, fromPython.size(), "the Python consumer decoded every record");
+
+            ConfluentRegistryClient client = new ConfluentRegistryClient(new ConfluentRegistryClient.Settings(
+                    registry.url(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Duration.ofSeconds(5), 0, Duration.ofMillis(100)));
+            int expectedId = client.latestId(prefix + "-out-value");
+            var deserializer = new ConfluentAvro.AvroDeserializer<EnrichedEvent>(client, EnrichedEvent.getClassSchema());
+            List<ConsumerRecord<byte[], byte[]>> raw = readRaw(prefix + "-out", events);
+            int compared = 0;
+            for (ConsumerRecord<byte[], byte[]> r : raw) {
+                byte[] v = r.value();
+                assertEquals(0, v[0], "magic byte");
+                assertEquals(expectedId, ByteBuffer.wrap(v, 1, 4).getInt(), "schema id of " + prefix + "-out-value");
+                EnrichedEvent e = deserializer.deserialize(prefix + "-out", v);
+                JsonNode p = fromPython.get(e.getId());
+                assertEquals(e.getText(), p.get("text").asText());
+                assertEquals(e.getSourceOffset(), p.get("source_offset").asLong());
+                assertEquals(e.getClassification().getTopLabel(), p.get("top_label").asText());
+                assertEquals(e.getClassification().getTopScore(), p.get("top_score").asDouble(), 1e-6);
+                assertEquals(e.getEntities().getEntities().size(), p.get("entities").size());
+                for (int k = 0; k < e.getEntities().getEntities().size(); k++) {
+                    var x = e.getEntities().getEntities().get(k);
+                    JsonNode y = p.get("entities").get(k);
+                    assertEquals(x.getGroup(), y.get(0).asText());
+                    assertEquals(x.getWord(), y.get(1).asText());
+                    assertEquals(x.getStart(), y.get(2).asInt());
+                    assertEquals(x.getEnd(), y.get(3).asInt());
+                }
+                assertEquals(e.getModels().get(0).getSha256(), p.get("models").get(0).get(2).asText());
+                // and what the service computed is what the model gives for that text
+                SequenceClassification.Result direct = service.engine().classifier().orElseThrow().predict(e.getText());
+                assertEquals(direct.top().label(), p.get("top_label").asText());
+                assertEquals(direct.top().score(), p.get("top_score").asDouble(), 1e-6);
+                compared++;
+            }
+            System.out.println("interop: kcat produced " + events + " JSON events; python3-confluent-kafka decoded "
+                    + fromPython.size() + " through the registry; " + compared + " compared field by field; schema id "
+                    + expectedId + " for " + prefix + "-out-value, magic byte 0");
+        }
+    }
+
+    @Test
+    void confluentFormatAvroInputIsReadWithTheWriterSchemaFromTheRegistry() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("avro-in");
+        KafkaTestSupport.broker().createTopics(1, prefix + "-in", prefix + "-out", prefix + "-dlq");
+        Map<String, Object> props = config(prefix);
+        props.put(EnricherConfig.INPUT_FORMAT, "avro");
+        ConfluentRegistryClient client = new ConfluentRegistryClient(new ConfluentRegistryClient.Settings(registry.url(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Duration.ofSeconds(5), 0,
+                Duration.ofMillis(100)));
+        var serializer = new ConfluentAvro.AvroSerializer<TextEvent>(client, TextEvent.getClassSchema());
+        try (EnricherService service = EnricherService.create(new EnricherConfig(props));
+             KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer()) {
+            service.start();
+            for (int i = 0; i < 5; i++) {
+                TextEvent event = TextEvent.newBuilder().setId("avro-" + i).setText("Angela Merkel visited Paris " + i)
+                        .setMetadata(Map.of("n", Integer.toString(i))).setEventTime(Instant.ofEpochMilli(1_000L * i)).build();
+                producer.send(new ProducerRecord<>(prefix + "-in", serializer.serialize(prefix + "-in", event))).get();
+            }
+            Map<String, Integer> ids = KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(60), c -> c.size() >= 5);
+            assertEquals(5, ids.size());
+        }
+    }
+
+    @Test
+    void registryDownAtStartFailsClearlyAfterABoundedRetry() throws Exception {
+        Map<String, Object> props = KafkaTestSupport.serviceConfig(KafkaTestSupport.uniquePrefix("no-registry"),
+                "at_least_once");
+        int closedPort = ApicurioRegistry.freePort();
+        props.put(EnricherConfig.SCHEMA_REGISTRY_URL, "http://127.0.0.1:" + closedPort + "/apis/ccompat/v7");
+        props.put(EnricherConfig.SCHEMA_REGISTRY_STARTUP_TIMEOUT_MS, 2000);
+        props.put(EnricherConfig.SCHEMA_REGISTRY_RETRY_BACKOFF_MS, 500);
+        long start = System.nanoTime();
+        RegistryException e = assertThrows(RegistryException.Unavailable.class,
+                () -> EnricherService.create(new EnricherConfig(props)));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        System.out.println("registry down at start (" + ms + " ms): " + e.getMessage());
+        assertTrue(e.getMessage().contains("127.0.0.1:" + closedPort), e.getMessage());
+        assertTrue(e.getMessage().contains("after 5 attempts"), e.getMessage());
+        assertTrue(ms >= 2000, "retried for the startup timeout");
+    }
+
+    @Test
+    void anIncompatibleSchemaStopsTheStartWithTheRegistrysAnswer() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("incompatible");
+        String subject = prefix + "-out-value";
+        var compatibility = registry.request("PUT", "/config/" + subject, "{\"compatibility\": \"BACKWARD\"}");
+        assertEquals(200, compatibility.statusCode(), compatibility.body());
+        String legacy = "{\"type\":\"record\",\"name\":\"EnrichedEvent\",\"namespace\":\"dev.enricher.avro\","
+                + "\"fields\":[{\"name\":\"id\",\"type\":\"string\"},{\"name\":\"legacy\",\"type\":\"int\"}]}";
+        var registered = registry.request("POST", "/subjects/" + subject + "/versions",
+                JSON.createObjectNode().put("schema", legacy).toString());
+        assertEquals(200, registered.statusCode(), registered.body());
+        RegistryException e = assertThrows(RegistryException.Incompatible.class,
+                () -> EnricherService.create(new EnricherConfig(config(prefix))));
+        System.out.println("incompatible schema: " + e.getMessage());
+        assertTrue(e.getMessage().contains(subject) && e.getMessage().contains("HTTP 409"), e.getMessage());
+    }
+
+    @Test
+    void registryDownInTheMiddleOfTheStreamLosesNothing() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("registry-outage");
+        KafkaTestSupport.broker().createTopics(2, prefix + "-in", prefix + "-out", prefix + "-dlq");
+        int events = 400;
+        try (ApicurioRegistry own = ApicurioRegistry.start()) {
+            Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, "exactly_once_v2");
+            props.put(EnricherConfig.SCHEMA_REGISTRY_URL, own.url());
+            try (EnricherService service = EnricherService.create(new EnricherConfig(props));
+                 KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer()) {
+                service.start();
+                for (int i = 0; i < events / 2; i++) {
+                    KafkaTestSupport.produce(producer, prefix + "-in", "id-" + i, i);
+                }
+                producer.flush();
+                KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(60), c -> c.size() >= events / 2);
+                own.close();
+                assertTrue(!own.isRunning());
+                for (int i = events / 2; i < events; i++) {
+                    KafkaTestSupport.produce(producer, prefix + "-in", "id-" + i, i);
+                }
+                producer.flush();
+                Map<String, Integer> seen = KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(90),
+                        c -> c.size() >= events);
+                System.out.println("registry stopped mid-stream: " + seen.size() + " of " + events
+                        + " events out, state " + service.state());
+                assertEquals(events, seen.size());
+            }
+        }
+    }
+
+    static List<ConsumerRecord<byte[], byte[]>> readRaw(String topic, int count) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestSupport.broker().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, "raw-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 60_000;
+            while (out.size() < count && System.currentTimeMillis() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    /** kcat and the Confluent Python client are installed by .ci/run; elsewhere the test is skipped. */
+    static void requireTools() throws Exception {
+        boolean kcat = Files.isExecutable(Path.of("/usr/bin/kcat"));
+        Process check = new ProcessBuilder("/usr/bin/python3", "-c", "import confluent_kafka, avro").start();
+        boolean python = check.waitFor(30, TimeUnit.SECONDS) && check.exitValue() == 0;
+        String missing = (kcat ? "" : "kcat ") + (python ? "" : "python3-confluent-kafka python3-avro");
+        if (!missing.isEmpty() && "true".equals(System.getenv("CI"))) {
+            throw new AssertionError("CI must install: " + missing + " (.ci/run does)");
+        }
+        Assumptions.assumeTrue(missing.isEmpty(), "not installed: " + missing + " (apt-get install kcat "
+                + "python3-confluent-kafka python3-avro)");
+    }
+}
