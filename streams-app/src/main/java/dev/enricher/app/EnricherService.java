@@ -181,6 +181,7 @@ public final class EnricherService implements AutoCloseable {
             failure.compareAndSet(null, e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
         });
+        streams.setGlobalStateRestoreListener(new RestoreProgress());
         streams.setStateListener((now, before) -> {
             LOG.info("Kafka Streams state {} -> {}", before, now);
             if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {

@@ -97,6 +97,10 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
             return cached;
         }
         JsonNode answer = send("GET", "/schemas/ids/" + id, null, "look up schema id " + id);
+        if (!answer.path("schema").isTextual()) {
+            throw new RegistryException("schema registry " + baseUrl + " answered the lookup of schema id " + id
+                    + " without a schema: " + answer);
+        }
         Schema schema = new Schema.Parser().parse(answer.path("schema").asText());
         schemasById.putIfAbsent(id, schema);
         return schema;
