@@ -161,7 +161,8 @@ public final class EnricherConfig extends AbstractConfig {
             .define(BATCH_MAX_RECORDS, Type.INT, 32, Range.between(1, 4096), Importance.HIGH,
                     "A batch closes when it holds this many events.")
             .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(16), Importance.MEDIUM,
-                    "Most padded tokens (sequences x longest) in one model run.")
+                    "A batch also closes when its padded tokens (events x longest, estimated from characters) reach "
+                            + "this; each model run stays within it exactly.")
             .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
                     "A batch closes when its oldest event has waited this long.")
             .define(BATCH_MIN_PADDING_EFFICIENCY, Type.DOUBLE, 0.9, Range.between(0, 1), Importance.LOW,

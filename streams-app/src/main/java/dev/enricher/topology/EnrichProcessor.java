@@ -33,8 +33,10 @@ import org.slf4j.LoggerFactory;
  * consumes its record, and deleted only after its result has been forwarded. Kafka Streams commits the store's
  * changelog before the input offset (and under exactly_once_v2, the store, the outputs and the offsets in one
  * transaction), so an event whose offset is committed is either enriched or restored into the store after a
- * crash or a rebalance, then enriched. Batches close on {@code maxRecords} events or when the oldest has waited
- * {@code maxDelay} (wall-clock punctuation). Results are forwarded in input order, so per-key order holds.
+ * crash or a rebalance, then enriched. Batches close on {@code maxRecords} events, on {@code maxTokens} estimated
+ * padded tokens (events x longest; about 4 characters a token, as WordPiece on English text; the model runs are
+ * then cut to the exact budget), or when the oldest has waited {@code maxDelay} (wall-clock punctuation). Results
+ * are forwarded in input order, so per-key order holds.
  *
  * <p>One instance per task, called by one stream thread; the engine is shared.
  */
@@ -44,6 +46,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private final InputDecoder decoder;
     private final List<Route> routes;
     private final int maxRecords;
+    private final long maxTokens;
     private final long maxDelayMs;
     private final LongSupplier wallClock;
     private final ProcessingMetrics metrics;
@@ -53,9 +56,11 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
     private long nextSequence;
     private int pendingCount;
     private long oldestArrival;
+    private long longestEstimate;
 
-    EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, int maxRecords, long maxDelayMs,
-                    LongSupplier wallClock, ProcessingMetrics metrics) {
+    EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, int maxRecords, long maxTokens,
+                    long maxDelayMs, LongSupplier wallClock, ProcessingMetrics metrics) {
+        this.maxTokens = maxTokens;
         this.metrics = metrics;
         this.engine = engine;
         this.decoder = decoder;
@@ -72,12 +77,14 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         nextSequence = 0;
         pendingCount = 0;
         oldestArrival = Long.MAX_VALUE;
+        longestEstimate = 0;
         try (KeyValueIterator<Long, PendingEvent> it = pending.all()) {
             while (it.hasNext()) {
                 KeyValue<Long, PendingEvent> kv = it.next();
                 nextSequence = Math.max(nextSequence, kv.key + 1);
                 pendingCount++;
                 oldestArrival = Math.min(oldestArrival, kv.value.getArrivalMillis());
+                longestEstimate = Math.max(longestEstimate, estimatedTokens(kv.value.getText()));
             }
         }
         if (pendingCount > 0) {
@@ -117,9 +124,15 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         pending.put(nextSequence++, p);
         pendingCount++;
         oldestArrival = Math.min(oldestArrival, now);
-        if (pendingCount >= maxRecords) {
+        longestEstimate = Math.max(longestEstimate, estimatedTokens(event.text()));
+        if (pendingCount >= maxRecords || pendingCount * longestEstimate >= maxTokens) {
             flush();
         }
+    }
+
+    /** Tokens a text is likely to take, special tokens included; an estimate that needs no tokenizer. */
+    static long estimatedTokens(String text) {
+        return 2 + (text.length() + 3) / 4;
     }
 
     private void punctuate(long now) {
@@ -151,6 +164,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object>
         }
         pendingCount = 0;
         oldestArrival = Long.MAX_VALUE;
+        longestEstimate = 0;
     }
 
     private void forward(PendingEvent p, EnrichmentEngine.Outcome outcome) {

@@ -67,9 +67,10 @@ public final class EnricherTopology {
                 inputSchemas);
         var routes = config.routes();
         int maxRecords = config.getInt(EnricherConfig.BATCH_MAX_RECORDS);
+        long maxTokens = config.getInt(EnricherConfig.BATCH_MAX_TOKENS);
         long maxDelay = config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS);
-        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, maxRecords, maxDelay, wallClock,
-                metrics),
+        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, maxRecords, maxTokens, maxDelay,
+                wallClock, metrics),
                 SOURCE);
         StoreBuilder<KeyValueStore<Long, PendingEvent>> store = Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.Long(), new PendingEventSerde())

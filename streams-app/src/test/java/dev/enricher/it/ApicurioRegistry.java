@@ -37,8 +37,9 @@ final class ApicurioRegistry implements AutoCloseable {
     static ApicurioRegistry start() throws Exception {
         Path dir = Path.of(System.getProperty("apicurio.dir", "target/apicurio-3.3.3"));
         String version = System.getProperty("apicurio.version", "3.3.3");
-        Assumptions.assumeTrue(Files.isRegularFile(dir.resolve("quarkus-run.jar")),
-                "Apicurio distribution not unpacked at " + dir + " (mvn verify unpacks it)");
+        Optional<Path> runner = runnerJar(dir);
+        Assumptions.assumeTrue(runner.isPresent(), "Apicurio distribution not unpacked at " + dir
+                + " (mvn verify unpacks it)");
         int wanted = version.startsWith("2.") ? 17 : 21;
         Optional<Path> java = findJava(wanted);
         Assumptions.assumeTrue(java.isPresent(), "Apicurio " + version + " needs Java " + wanted + "+; none found "
@@ -50,7 +51,7 @@ final class ApicurioRegistry implements AutoCloseable {
         Process process = new ProcessBuilder(java.get().toString(), "-Xmx256m", "-XX:+UseSerialGC",
                 "-XX:TieredStopAtLevel=1", "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=" + port,
                 "-Dquarkus.management.host=127.0.0.1", "-Dquarkus.management.port=" + management,
-                "-jar", "quarkus-run.jar")
+                "-jar", runner.get().getFileName().toString())
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         ApicurioRegistry registry = new ApicurioRegistry(process, port, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
@@ -67,6 +68,19 @@ final class ApicurioRegistry implements AutoCloseable {
         }
         registry.close();
         throw new IllegalStateException("Apicurio not ready within 90 s: " + Files.readString(log));
+    }
+
+    /** quarkus-run.jar (3.x) or *-runner.jar (2.x). */
+    private static Optional<Path> runnerJar(Path dir) throws IOException {
+        if (Files.isRegularFile(dir.resolve("quarkus-run.jar"))) {
+            return Optional.of(dir.resolve("quarkus-run.jar"));
+        }
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().endsWith("-runner.jar")).findFirst();
+        }
     }
 
     /** The Confluent-compatible API. */

@@ -157,6 +157,37 @@ class EnricherTopologyTest {
     }
 
     @Test
+    void aBatchClosesOnItsTokenBudgetBeforeItIsFull() {
+        Map<String, Object> props = baseConfig("text");
+        props.put(EnricherConfig.BATCH_MAX_RECORDS, 100);
+        props.put(EnricherConfig.BATCH_MAX_TOKENS, 200);
+        start(props);
+        String longText = "word ".repeat(60);
+        input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
+        assertEquals(0, output.getQueueSize(), "one event of ~77 tokens stays under the budget");
+        input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
+        assertEquals(0, output.getQueueSize(), "two: ~154 padded tokens");
+        input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
+        assertEquals(3, output.getQueueSize(), "three reach the 200-token budget: the batch closes at once");
+        assertEquals(0, pendingEvents());
+    }
+
+    @Test
+    void topicsMatchingAPatternAreRead() {
+        Map<String, Object> props = baseConfig("text");
+        props.remove(EnricherConfig.INPUT_TOPICS);
+        props.put(EnricherConfig.INPUT_TOPIC_PATTERN, "ev.*");
+        start(props);
+        TestInputTopic<byte[], byte[]> other = driver.createInputTopic("events-eu", new ByteArraySerializer(),
+                new ByteArraySerializer());
+        other.pipeInput(null, "from the second topic".getBytes(StandardCharsets.UTF_8));
+        input.pipeInput(null, "from the first topic".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        List<EnrichedEvent> out = output.readValuesToList();
+        assertEquals(List.of("events-eu", INPUT), out.stream().map(EnrichedEvent::getSourceTopic).toList());
+    }
+
+    @Test
     void textEventsGetIdsFromTheirPosition() {
         start(baseConfig("text"));
         input.pipeInput(null, "plain text event".getBytes(StandardCharsets.UTF_8));
