@@ -1,119 +1,138 @@
 package dev.enricher.app;
 
-import dev.enricher.inference.Aggregation;
-import dev.enricher.inference.BatchLimits;
-import dev.enricher.inference.ClassificationFunction;
-import dev.enricher.inference.ClassifierPipeline;
-import dev.enricher.inference.InferenceSettings;
-import dev.enricher.inference.ModelBundle;
-import dev.enricher.inference.NerPipeline;
-import dev.enricher.inference.Pipeline;
-import dev.enricher.inference.SequenceClassification;
-import dev.enricher.inference.TokenClassification;
-import dev.enricher.tokenize.TokenWindow;
-import dev.enricher.tokenize.Tokenized;
+import dev.enricher.bench.BenchOptions;
+import dev.enricher.bench.BenchReport;
+import dev.enricher.bench.Benchmark;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bench}: sequences per second of model bundles on this machine, per batch size: the model alone on
- * pre-tokenized batches (the ceiling), and the whole pipeline (tokenize, infer, post-process).
+ * {@code bench}: in one process and one run, on the same model files, threads and texts, the classifier and the
+ * NER tagger model only (the ceiling), through the engine, end to end through the in-process broker with
+ * batching, and end to end one record per inference call (the usual approach). Prints a table and
+ * machine-readable lines; see {@code docs/benchmarks.md}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Measures sequences/s of model bundles per batch size: model only (pre-tokenized) and the "
-                + "whole pipeline (tokenize + infer + post-process). Prints a table.")
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Measures the classifier + NER tagger model only (ceiling), through the engine, end to end "
+                + "through an in-process broker (batched) and end to end one record per call (baseline); prints a "
+                + "table and machine-readable lines (ratio end_to_end/model_only=..., ratio batched/per_record=..., "
+                + "padding_efficiency=..., batch sizes, CPU split). Progress goes to stderr.")
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, description = "Bundle folder; repeat for several.")
-    List<Path> models;
+    enum Bundles { TINY, MINILM }
 
-    @Option(names = "--batch-sizes", defaultValue = "1,8,32", split = ",", description = "Default: ${DEFAULT-VALUE}.")
-    List<Integer> batchSizes;
+    @Option(names = "--bundles", defaultValue = "minilm", description = "tiny (models/tiny-sentiment + models/tiny-ner, "
+            + "a quick smoke run) or minilm (models/build/minilm-*-random, built by "
+            + "models/tools/build_minilm_bundles.sh). Default: ${DEFAULT-VALUE}.")
+    Bundles bundles;
 
-    @Option(names = "--seconds", defaultValue = "3", description = "Measuring time per cell (default: ${DEFAULT-VALUE}).")
-    double seconds;
+    @Option(names = "--models", description = "The models/ folder (default: models/ of the repository).")
+    Path models;
+
+    @Option(names = "--classifier", description = "Classifier bundle folder, instead of --bundles'.")
+    Path classifier;
+
+    @Option(names = "--ner", description = "NER bundle folder, instead of --bundles'.")
+    Path ner;
 
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--texts", defaultValue = "2048", description = "Distinct texts cycled through (default: ${DEFAULT-VALUE}).")
-    int textCount;
+    @Option(names = "--quick", description = "Short runs (1 s per mode, 256 texts, 3 s end to end): a smoke run, "
+            + "not a measurement.")
+    boolean quick;
+
+    @Option(names = "--texts", description = "Distinct texts (default: 1024, 256 with --quick).")
+    Integer texts;
+
+    @Option(names = "--min-tokens", defaultValue = "10", description = "Shortest text in tokens (default: ${DEFAULT-VALUE}).")
+    int minTokens;
+
+    @Option(names = "--max-tokens", defaultValue = "64", description = "Longest text in tokens (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = "--seconds", description = "Least measuring time of the model-only and engine modes (default: 10).")
+    Double seconds;
+
+    @Option(names = "--warmup", description = "Warm-up seconds before each in-process mode (default: 2).")
+    Double warmup;
+
+    @Option(names = "--e2e-seconds", description = "Aimed duration of each end-to-end saturation run (default: 20).")
+    Double e2eSeconds;
+
+    @Option(names = "--latency-seconds", description = "Duration of each paced latency run, 0 to skip (default: 15).")
+    Double latencySeconds;
+
+    @Option(names = "--events", defaultValue = "0", description = "Events of the batched end-to-end run (default: "
+            + "from the engine's rate and --e2e-seconds).")
+    int events;
+
+    @Option(names = "--baseline-events", defaultValue = "0", description = "Events of the per-record end-to-end run "
+            + "(default: likewise).")
+    int baselineEvents;
+
+    @Option(names = "--batch-max-records", defaultValue = "32", description = "batch.max.records of the batched modes "
+            + "(default: ${DEFAULT-VALUE}).")
+    int batchMaxRecords;
+
+    @Option(names = "--batch-max-delay-ms", defaultValue = "20", description = "batch.max.delay.ms of the batched "
+            + "service (default: ${DEFAULT-VALUE}).")
+    int batchMaxDelayMs;
+
+    @Option(names = "--partitions", defaultValue = "1", description = "Partitions of the input topics (default: ${DEFAULT-VALUE}).")
+    int partitions;
+
+    @Option(names = "--set", description = "A service configuration key for every mode, key=value (repeatable), e.g. "
+            + "--set kafka.commit.interval.ms=50 --set processing.guarantee=at_least_once.")
+    Map<String, String> overrides = new LinkedHashMap<>();
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the texts (default: ${DEFAULT-VALUE}).")
+    long seed;
 
     @Override
-    public Integer call() {
-        List<String> texts = BenchTexts.generate(textCount, 1);
-        System.out.printf(Locale.ROOT, "machine: %d cores, %s %s, java %s; onnxruntime intra-op threads=%d%n",
-                Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"), System.getProperty("os.arch"),
-                System.getProperty("java.version"), threads);
-        System.out.printf(Locale.ROOT, "| bundle | batch | model only (seq/s) | pipeline (seq/s) | mean tokens | pipeline padding efficiency |%n");
-        System.out.printf(Locale.ROOT, "|---|---|---|---|---|---|%n");
-        InferenceSettings settings = new InferenceSettings(InferenceSettings.Device.CPU, 0, false, threads, false,
-                InferenceSettings.Precision.EXACT);
-        for (Path dir : models) {
-            for (int batch : batchSizes) {
-                try (Pipeline<?> pipeline = open(dir, settings, batch)) {
-                    List<Tokenized> encoded = pipeline.tokenizer().encodeAll(texts);
-                    double modelOnly = modelOnly(pipeline.bundle(), encoded, batch);
-                    long real0 = pipeline.realTokens();
-                    long padded0 = pipeline.paddedTokens();
-                    double full = wholePipeline(pipeline, texts, batch);
-                    double efficiency = (double) (pipeline.realTokens() - real0) / (pipeline.paddedTokens() - padded0);
-                    double meanTokens = encoded.stream().mapToInt(t -> t.first().length()).average().orElse(0);
-                    System.out.printf(Locale.ROOT, "| %s | %d | %.0f | %.0f | %.1f | %.3f |%n", dir.getFileName(), batch,
-                            modelOnly, full, meanTokens, efficiency);
-                }
+    public Integer call() throws Exception {
+        Path modelsDir = models != null ? models : DemoCommand.defaultModelsDir();
+        Path c = classifier != null ? classifier : modelsDir.resolve(bundles == Bundles.TINY ? "tiny-sentiment"
+                : "build/minilm-sentiment-random");
+        Path n = ner != null ? ner : modelsDir.resolve(bundles == Bundles.TINY ? "tiny-ner" : "build/minilm-ner-random");
+        for (Path p : new Path[] {c, n}) {
+            if (!Files.isDirectory(p)) {
+                System.err.println("bench: no model bundle at " + p + (bundles == Bundles.MINILM && classifier == null
+                        ? "; build the MiniLM-size bundles with models/tools/build_minilm_bundles.sh, or use "
+                        + "--bundles tiny" : ""));
+                return 2;
             }
         }
+        BenchOptions.Builder b = BenchOptions.builder(c, n).threads(threads).tokens(minTokens, maxTokens)
+                .events(events).baselineEvents(baselineEvents).batchMaxRecords(batchMaxRecords)
+                .batchMaxDelayMs(batchMaxDelayMs).partitions(partitions).seed(seed);
+        if (quick) {
+            b.texts(256).seconds(1).warmupSeconds(0.5).endToEndSeconds(3).latencySeconds(3);
+        }
+        if (texts != null) {
+            b.texts(texts);
+        }
+        if (seconds != null) {
+            b.seconds(seconds);
+        }
+        if (warmup != null) {
+            b.warmupSeconds(warmup);
+        }
+        if (e2eSeconds != null) {
+            b.endToEndSeconds(e2eSeconds);
+        }
+        if (latencySeconds != null) {
+            b.latencySeconds(latencySeconds);
+        }
+        overrides.forEach(b::set);
+        BenchReport report = Benchmark.run(b.build(), EnricherService::openEngine, System.err);
+        report.print(System.out);
+        System.out.flush();
         return 0;
-    }
-
-    private static Pipeline<?> open(Path dir, InferenceSettings settings, int batch) {
-        ModelBundle bundle = ModelBundle.load(dir, settings);
-        BatchLimits limits = BatchLimits.ofSize(batch);
-        if (bundle.task() == ModelBundle.Task.TOKEN_CLASSIFICATION) {
-            return NerPipeline.of(bundle, TokenClassification.Options.of(Aggregation.SIMPLE,
-                    TokenClassification.Windows.TRUNCATE), 0, limits);
-        }
-        return ClassifierPipeline.of(bundle, new SequenceClassification.Options(ClassificationFunction.DEFAULT, 0,
-                SequenceClassification.LongText.TRUNCATE), 0, limits);
-    }
-
-    /** ONNX Runtime alone on pre-tokenized batches of texts of about the same length: the ceiling. */
-    private double modelOnly(ModelBundle bundle, List<Tokenized> encoded, int batch) {
-        List<TokenWindow> sorted = new ArrayList<>(encoded.stream().map(Tokenized::first).toList());
-        sorted.sort(java.util.Comparator.comparingInt(TokenWindow::length));
-        List<List<TokenWindow>> batches = new ArrayList<>();
-        for (int i = 0; i + batch <= sorted.size(); i += batch) {
-            batches.add(sorted.subList(i, i + batch));
-        }
-        // every length equally likely within the measuring time, not only the shortest batches
-        java.util.Collections.shuffle(batches, new java.util.Random(3));
-        bundle.run(batches.get(0));
-        long sequences = 0;
-        long start = System.nanoTime();
-        long end = start + (long) (seconds * 1e9);
-        for (int i = 0; System.nanoTime() < end; i = (i + 1) % batches.size()) {
-            bundle.run(batches.get(i));
-            sequences += batch;
-        }
-        return sequences / ((System.nanoTime() - start) / 1e9);
-    }
-
-    /** Tokenize, infer and post-process, {@code batch} texts per call. */
-    private double wholePipeline(Pipeline<?> pipeline, List<String> texts, int batch) {
-        pipeline.predict(texts.subList(0, batch));
-        long sequences = 0;
-        long start = System.nanoTime();
-        long end = start + (long) (seconds * 1e9);
-        for (int i = 0; System.nanoTime() < end; i = (i + batch) % (texts.size() - batch)) {
-            pipeline.predict(texts.subList(i, i + batch));
-            sequences += batch;
-        }
-        return sequences / ((System.nanoTime() - start) / 1e9);
     }
 }

@@ -136,7 +136,7 @@ public final class EnricherService implements AutoCloseable {
         Optional<Path> ner = optionalPath(config.getString(EnricherConfig.NER_MODEL_DIR));
         return EnrichmentEngine.open(classifier, config.classifierOptions(), config.getInt(EnricherConfig.CLASSIFIER_STRIDE),
                 ner, config.nerOptions(), config.getInt(EnricherConfig.NER_STRIDE), config.inferenceSettings(),
-                new BatchLimits(config.getInt(EnricherConfig.BATCH_MAX_RECORDS), config.getInt(EnricherConfig.BATCH_MAX_TOKENS),
+                new BatchLimits(config.getInt(EnricherConfig.BATCH_MAX_RUN_SEQUENCES), config.getInt(EnricherConfig.BATCH_MAX_TOKENS),
                         config.getDouble(EnricherConfig.BATCH_MIN_PADDING_EFFICIENCY)),
                 new EnrichmentEngine.Settings(config.getDouble(EnricherConfig.CLASSIFIER_THRESHOLD),
                         config.labelThresholds(), config.getBoolean(EnricherConfig.OUTPUT_INCLUDE_TEXT)));

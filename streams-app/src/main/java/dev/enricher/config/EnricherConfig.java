@@ -69,6 +69,7 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String BATCH_MAX_TOKENS = "batch.max.tokens";
     public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
     public static final String BATCH_MIN_PADDING_EFFICIENCY = "batch.min.padding.efficiency";
+    public static final String BATCH_MAX_RUN_SEQUENCES = "batch.max.run.sequences";
     public static final String INFERENCE_DEVICE = "inference.device";
     public static final String INFERENCE_DEVICE_ID = "inference.device.id";
     public static final String INFERENCE_FALLBACK = "inference.fallback";
@@ -165,6 +166,9 @@ public final class EnricherConfig extends AbstractConfig {
                             + "this; each model run stays within it exactly.")
             .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
                     "A batch closes when its oldest event has waited this long.")
+            .define(BATCH_MAX_RUN_SEQUENCES, Type.INT, 32, Range.between(1, 4096), Importance.LOW,
+                    "Most windows in one model run. batch.max.records sets how many events are sorted by length "
+                            + "together; on CPU, more events than this per batch cut padding without larger runs.")
             .define(BATCH_MIN_PADDING_EFFICIENCY, Type.DOUBLE, 0.9, Range.between(0, 1), Importance.LOW,
                     "A batch's length-sorted texts are split into model runs so that real tokens / padded tokens "
                             + "stays at or above this; 0 runs each batch whole (for GPUs, where batch size matters more).")

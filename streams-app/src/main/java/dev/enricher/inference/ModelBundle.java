@@ -169,27 +169,11 @@ public final class ModelBundle implements AutoCloseable {
         for (TokenWindow w : windows) {
             sequence = Math.max(sequence, w.length());
         }
-        int cells = batch * sequence;
         LongBuffer[] buffers = INPUT_BUFFERS.get();
-        LongBuffer ids = buffer(buffers, 0, cells);
-        LongBuffer mask = buffer(buffers, 1, cells);
-        LongBuffer types = buffer(buffers, 2, cells);
-        for (TokenWindow w : windows) {
-            int n = w.length();
-            ids.put(w.ids());
-            types.put(w.typeIds());
-            for (int i = 0; i < n; i++) {
-                mask.put(1L);
-            }
-            for (int i = n; i < sequence; i++) {
-                ids.put(0L);
-                types.put(0L);
-                mask.put(0L);
-            }
-        }
-        ids.flip();
-        mask.flip();
-        types.flip();
+        LongBuffer ids = buffer(buffers, 0, batch * sequence);
+        LongBuffer mask = buffer(buffers, 1, batch * sequence);
+        LongBuffer types = buffer(buffers, 2, batch * sequence);
+        fillInputs(windows, sequence, ids, mask, types);
         long[] shape = {batch, sequence};
         OrtEnvironment env = OrtEnvironment.getEnvironment();
         try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, ids, shape);
@@ -215,6 +199,30 @@ public final class ModelBundle implements AutoCloseable {
             throw new InferenceException("model " + name + " failed on a batch of " + batch + " x " + sequence
                     + " tokens on " + opened.device() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Writes a batch's inputs, each window padded to {@code sequence} tokens with id 0 and attention 0, and
+     * flips the buffers for reading. The buffers must have room for {@code windows.size() * sequence} values.
+     */
+    public static void fillInputs(List<TokenWindow> windows, int sequence, LongBuffer ids, LongBuffer mask,
+                                  LongBuffer types) {
+        for (TokenWindow w : windows) {
+            int n = w.length();
+            ids.put(w.ids());
+            types.put(w.typeIds());
+            for (int i = 0; i < n; i++) {
+                mask.put(1L);
+            }
+            for (int i = n; i < sequence; i++) {
+                ids.put(0L);
+                types.put(0L);
+                mask.put(0L);
+            }
+        }
+        ids.flip();
+        mask.flip();
+        types.flip();
     }
 
     private static LongBuffer buffer(LongBuffer[] buffers, int slot, int cells) {
