@@ -1,7 +1,6 @@
 package dev.enricher.broker;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -14,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -53,9 +51,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: all methods may be called from any thread. {@link #close} is idempotent; after it,
  * {@link #createTopics} throws {@link IllegalStateException}.
  *
- * <p>Logging: Kafka logs through SLF4J. With slf4j-simple, {@link #start} sets the broker-only logger namespaces
- * ({@link #SERVER_LOGGERS}) to WARN unless a system property or {@code simplelogger.properties} already gives
- * them a level; client, Streams and shared {@code org.apache.kafka.common} loggers are left alone.
+ * <p>Logging: Kafka logs through SLF4J; the levels are the application's (logback.xml keeps Kafka at WARN).
  *
  * <p>Limits: free ports are found by binding and releasing them, so another process may take one before the
  * broker binds it, failing {@link #start}. As in a standalone broker, Kafka's fatal-error handlers (for example
@@ -74,13 +70,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /** Written by the storage formatter; its presence marks a folder as a formatted Kafka log folder. */
     private static final String META_PROPERTIES = "meta.properties";
 
-    /** Logger namespaces used only by the broker and controller, not by clients or Kafka Streams. */
-    public static final List<String> SERVER_LOGGERS = List.of("kafka", "state.change.logger",
-            "org.apache.kafka.server", "org.apache.kafka.controller", "org.apache.kafka.raft",
-            "org.apache.kafka.metadata", "org.apache.kafka.image", "org.apache.kafka.storage",
-            "org.apache.kafka.coordinator", "org.apache.kafka.queue", "org.apache.kafka.snapshot");
-    private static final String SIMPLE_LOGGER_PREFIX = "org.slf4j.simpleLogger.log.";
-    private static final String SIMPLE_LOGGER_FILE = "simplelogger.properties";
 
     private final KafkaRaftServer server;
     private final Admin admin;
@@ -116,7 +105,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             throw new IllegalArgumentException("port must be 0 (any free port) or 1..65535, was " + port);
         }
         long startNanos = System.nanoTime();
-        quietServerLoggers();
         boolean temp = dataDir == null;
         Path logDir = temp ? createTempDir() : prepareDataDir(dataDir.toAbsolutePath().normalize());
 
@@ -329,24 +317,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 server.awaitShutdown();
             } catch (RuntimeException e) {
                 LOG.warn("shutting the embedded Kafka broker down failed: {}", e.toString());
-            }
-        }
-    }
-
-    /** Sets {@link #SERVER_LOGGERS} to WARN for slf4j-simple where unset; affects loggers created afterwards. */
-    private static void quietServerLoggers() {
-        Properties configured = new Properties();
-        try (InputStream in = EmbeddedKafkaBroker.class.getClassLoader().getResourceAsStream(SIMPLE_LOGGER_FILE)) {
-            if (in != null) {
-                configured.load(in);
-            }
-        } catch (IOException | RuntimeException e) {
-            LOG.debug("cannot read {}: {}", SIMPLE_LOGGER_FILE, e.toString());
-        }
-        for (String name : SERVER_LOGGERS) {
-            String key = SIMPLE_LOGGER_PREFIX + name;
-            if (System.getProperty(key) == null && configured.getProperty(key) == null) {
-                System.setProperty(key, "warn");
             }
         }
     }
