@@ -11,14 +11,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
-import java.util.UUID;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,7 +50,7 @@ class BadInputIT {
                     counts -> counts.size() >= 3);
             assertEquals(Map.of("a", 1, "empty", 1, "z", 1), out);
             List<String> reasons = new ArrayList<>();
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(KafkaTestSupport.consumerProps("it-dlq"))) {
                 consumer.subscribe(List.of(prefix + "-dlq"));
                 long deadline = System.currentTimeMillis() + 60_000;
                 while (reasons.size() < expectedReasons.size() && System.currentTimeMillis() < deadline) {
@@ -69,16 +65,5 @@ class BadInputIT {
             }
             assertEquals(expectedReasons, reasons);
         }
-    }
-
-    static Properties consumerProps() {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaTestSupport.broker().bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-dlq-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        return p;
     }
 }

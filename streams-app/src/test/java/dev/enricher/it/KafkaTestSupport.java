@@ -85,13 +85,7 @@ final class KafkaTestSupport {
      * or the timeout passes; returns how often each id was seen.
      */
     static Map<String, Integer> readIds(String topic, Duration timeout, Predicate<Map<String, Integer>> done) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker().bootstrapServers());
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, "it-reader-" + UUID.randomUUID());
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        Properties p = consumerProps("it-reader");
         var deserializer = new ConfluentAvro.AvroDeserializer<EnrichedEvent>(new SchemaIdAgnosticRegistry(),
                 EnrichedEvent.getClassSchema());
         Map<String, Integer> counts = new HashMap<>();
@@ -122,6 +116,18 @@ final class KafkaTestSupport {
         public org.apache.avro.Schema byId(int id) {
             return EnrichedEvent.getClassSchema();
         }
+    }
+
+    /** A read_committed byte-array consumer of a new group, from the beginning. */
+    static Properties consumerProps(String groupPrefix) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker().bootstrapServers());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, groupPrefix + "-" + UUID.randomUUID());
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
+        return p;
     }
 
     static Path tempConfigFile(Map<String, Object> props) throws Exception {
