@@ -52,7 +52,6 @@ public final class EnrichmentEngine implements AutoCloseable {
     private final Settings settings;
     private final LongSupplier clock;
     private final List<ModelProvenance> provenance;
-    private final LongAdder batches = new LongAdder();
     private final LongAdder events = new LongAdder();
 
     public EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings,
@@ -173,7 +172,6 @@ public final class EnrichmentEngine implements AutoCloseable {
         }
         double inferenceMs = (System.nanoTime() - startNanos) / 1e6;
         long now = clock.getAsLong();
-        batches.increment();
         events.add(batch.size());
         List<Outcome> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -223,11 +221,6 @@ public final class EnrichmentEngine implements AutoCloseable {
         }
         return EntityResult.newBuilder().setModel(ner.get().bundle().name()).setEntities(list)
                 .setTruncated(r.truncated()).setWindows(r.windows()).build();
-    }
-
-    /** Batches run since start. */
-    public long batches() {
-        return batches.sum();
     }
 
     /** Events enriched since start. */

@@ -128,11 +128,6 @@ public final class TextTokenizer implements AutoCloseable {
         return tokensToString.orElseThrow(() -> new IllegalStateException(decoderProblem));
     }
 
-    /** Why {@link #tokensToString()} is unavailable, or empty when it is. */
-    public Optional<String> decoderProblem() {
-        return Optional.ofNullable(decoderProblem);
-    }
-
     public Tokenized encode(String text) {
         return toTokenized(text, tokenizer.encode(text));
     }
