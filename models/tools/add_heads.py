@@ -83,12 +83,21 @@ def linear(rng, name, fan_in, fan_out, std):
     return [numpy_helper.from_array(w, name + ".weight_t"), numpy_helper.from_array(b, name + ".bias")]
 
 
-def add_head(model, kind, labels, seed, std, batch_dim, seq_dim):
-    """Returns a copy of the encoder graph with a head on last_hidden_state and `logits` as its only output."""
+def random_head(kind, n_labels, seed, std):
+    """Seeded random head initializers (see `add_head`)."""
+    rng = np.random.default_rng(seed)
+    inits = linear(rng, "pooler.dense", HIDDEN, HIDDEN, POOLER_STD) if kind == "sequence" else []
+    return inits + linear(rng, "classifier", HIDDEN, n_labels, std)
+
+
+def add_head(model, kind, labels, head_initializers, batch_dim, seq_dim):
+    """Returns a copy of the encoder graph with a head on last_hidden_state and `logits` as its only output.
+
+    head_initializers: `classifier.weight_t` [384, labels] and `classifier.bias`, and for kind "sequence"
+    also `pooler.dense.weight_t` [384, 384] and `pooler.dense.bias` (weights stored [in, out])."""
     m = onnx.ModelProto()
     m.CopyFrom(model)
     g = m.graph
-    rng = np.random.default_rng(seed)
     n = len(labels)
     nodes = []
     inits = []
@@ -97,7 +106,6 @@ def add_head(model, kind, labels, seed, std, batch_dim, seq_dim):
         inits.append(numpy_helper.from_array(np.array(0, dtype=np.int64), "head.cls_index"))
         nodes.append(helper.make_node("Gather", [ENCODER_OUTPUT, "head.cls_index"], ["/pooler/cls"],
                                       name="/pooler/Gather", axis=1))
-        inits += linear(rng, "pooler.dense", HIDDEN, HIDDEN, POOLER_STD)
         nodes.append(helper.make_node("MatMul", ["/pooler/cls", "pooler.dense.weight_t"], ["/pooler/dense/MatMul"],
                                       name="/pooler/dense/MatMul"))
         nodes.append(helper.make_node("Add", ["/pooler/dense/MatMul", "pooler.dense.bias"], ["/pooler/dense/Add"],
@@ -110,7 +118,7 @@ def add_head(model, kind, labels, seed, std, batch_dim, seq_dim):
         out_shape = [batch_dim, seq_dim, n]
     else:
         raise ValueError(kind)
-    inits += linear(rng, "classifier", HIDDEN, n, std)
+    inits += head_initializers
     nodes.append(helper.make_node("MatMul", [head_in, "classifier.weight_t"], ["/classifier/MatMul"],
                                   name="/classifier/MatMul"))
     nodes.append(helper.make_node("Add", ["/classifier/MatMul", "classifier.bias"], ["logits"],
@@ -122,7 +130,8 @@ def add_head(model, kind, labels, seed, std, batch_dim, seq_dim):
     return m
 
 
-def write_bundle(model, out_dir, name, labels, problem_type, tokenizer_json, meta):
+def write_bundle(model, out_dir, name, labels, problem_type, tokenizer_json, meta, extra_files=()):
+    """Writes the bundle folder out_dir/name atomically; extra_files: (source path, name in the bundle)."""
     final = os.path.join(out_dir, name)
     os.makedirs(out_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="." + name + ".", dir=out_dir)
@@ -180,6 +189,8 @@ def write_bundle(model, out_dir, name, labels, problem_type, tokenizer_json, met
         with open(os.path.join(tmp, "tokenizer_config.json"), "w") as f:
             json.dump(tokenizer_config, f, indent=2)
             f.write("\n")
+        for source, target in extra_files:
+            shutil.copyfile(source, os.path.join(tmp, target))
         if os.path.isdir(final):
             shutil.rmtree(final)
         os.rename(tmp, final)
@@ -213,7 +224,7 @@ def main():
     ]
     for name, kind, labels, problem_type, seed in specs:
         print("building %s (%s head, %d labels, seed %d, std %g)" % (name, kind, len(labels), seed, args.std))
-        model = add_head(encoder, kind, labels, seed, args.std, batch_dim, seq_dim)
+        model = add_head(encoder, kind, labels, random_head(kind, len(labels), seed, args.std), batch_dim, seq_dim)
         meta = {
             "enricher.bundle": name,
             "enricher.head": ("pooler(dense %d, tanh, std %g) + linear %d->%d" % (HIDDEN, POOLER_STD, HIDDEN, len(labels))

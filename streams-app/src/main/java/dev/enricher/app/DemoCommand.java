@@ -53,10 +53,14 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--models", description = "Folder holding the model bundles (default: models/ of the repository).")
     Path models;
 
-    @Option(names = "--classifier", defaultValue = "tiny-moderation-multilabel", description = "Classifier bundle in --models.")
+    @Option(names = "--classifier", defaultValue = "build/starter-sentiment",
+            description = "Classifier bundle in --models (default: ${DEFAULT-VALUE}, built by the Maven build; "
+                    + "tiny-moderation-multilabel is a small random-weight one).")
     String classifier;
 
-    @Option(names = "--ner", defaultValue = "tiny-ner", description = "NER bundle in --models.")
+    @Option(names = "--ner", defaultValue = "build/starter-ner",
+            description = "NER bundle in --models (default: ${DEFAULT-VALUE}, built by the Maven build; tiny-ner is a "
+                    + "small random-weight one).")
     String ner;
 
     @Option(names = "--quiet", description = "Print only the summary line.")
@@ -68,6 +72,14 @@ final class DemoCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path modelsDir = models != null ? models : defaultModelsDir();
+        for (String bundle : List.of(classifier, ner)) {
+            if (!Files.isRegularFile(modelsDir.resolve(bundle).resolve("model.onnx"))) {
+                System.err.println("demo: no model bundle at " + modelsDir.resolve(bundle) + ". The starter models are "
+                        + "built by `mvn package` (or models/tools/build_minilm_bundles.sh); or choose the small "
+                        + "random-weight ones: --classifier tiny-moderation-multilabel --ner tiny-ner");
+                return 2;
+            }
+        }
         Path stateDir = Files.createTempDirectory("enricher-demo-state");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(0, null)) {
             broker.createTopics(3, INPUT, OUTPUT, DLQ);

@@ -18,6 +18,8 @@ final class DemoEvents {
         "can someone from the Microsoft team in Seattle look at ticket 4411? it has been open since Monday and "
             + "the customer in Toronto keeps calling about the outage",
         "thanks!",
+        "I absolutely love the new update, great job team!",
+        "The delivery was late and the box arrived broken. Terrible service.",
         "The United Nations Security Council met in New York with delegates from France, China and Brazil.",
     };
     private static final String[] SERVICES = {"payment-service", "checkout", "auth", "search-api", "kafka-broker-3"};
