@@ -254,15 +254,19 @@ class DeployFilesTest {
             String[] parts = volume.split(":");
             assertTrue(parts.length == 3 && parts[2].equals("ro"), "read-only mount: " + volume);
             Path host = deploy.resolve(parts[0]).normalize();
-            assertTrue(Files.exists(host), "mounted host path exists: " + host);
+            Path source = starterSource(host);
+            assertTrue(Files.exists(source), "mounted host path exists or is built from the repository: " + source);
             mounts.put(parts[1], parts[0]);
         }
         assertEquals("./enricher.properties", mounts.get(CONFIG_FILE));
         for (String key : List.of(EnricherConfig.CLASSIFIER_MODEL_DIR, EnricherConfig.NER_MODEL_DIR)) {
             String dir = composeProperties.getProperty(key);
             assertTrue(mounts.containsKey(dir), key + "=" + dir + " is a mounted folder");
-            for (String file : List.of("model.onnx", "config.json", "tokenizer.json")) {
-                assertTrue(Files.isRegularFile(deploy.resolve(mounts.get(dir)).resolve(file)), dir + "/" + file);
+            Path bundle = deploy.resolve(mounts.get(dir)).normalize();
+            List<String> files = bundle.equals(starterSource(bundle)) ? List.of("model.onnx", "config.json", "tokenizer.json")
+                    : List.of("weights.npz", "metrics.json");
+            for (String file : files) {
+                assertTrue(Files.isRegularFile(starterSource(bundle).resolve(file)), dir + ": " + file);
             }
         }
 
@@ -705,5 +709,18 @@ class DeployFilesTest {
             }
             return out;
         }
+    }
+
+    /**
+     * {@code models/build/starter-<task>} is made by the build (prepare-package, after the unit tests) from
+     * {@code models/starter/<task>/}: that folder stands for it; any other path stands for itself.
+     */
+    private static Path starterSource(Path host) {
+        Path built = root.resolve("models").resolve("build");
+        String name = host.getFileName().toString();
+        if (host.getParent() != null && host.getParent().equals(built) && name.startsWith("starter-")) {
+            return root.resolve("models").resolve("starter").resolve(name.substring("starter-".length()));
+        }
+        return host;
     }
 }
