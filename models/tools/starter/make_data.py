@@ -529,6 +529,41 @@ def real_templates(texts, atoms):
                 out.append(template)
     return out
 
+LOG_FORMATS = [  # machine log lines without entities; the first 9 train, the rest test
+    '{ts} {level} [{svc}] connection refused to {host}:{port} after {n} retries',
+    '{ts} {level} [{svc}] disk {path} is {n}% full on host {host}',
+    '{ts} {level} [{svc}] request failed with status {status} after {n} ms',
+    '{level} {svc}: {exc} in {path} line {n}',
+    '[{ts}] {level} worker={svc} job_id={hex} state=retrying attempt={n}',
+    '{ts} {level} {svc}[{n}]: health check of {host} took {n} ms',
+    '{level} [{svc}] cache miss ratio {n}% on {host}, evicting {n} keys',
+    '{ts} {level} gc pause {n} ms in {svc} (heap {n} MB)',
+    '{svc} {level} consumer lag {n} on partition {n} of topic {topic}',
+    '{ts} {level} [{svc}] upstream {host}:{port} timed out; retry {n} of 5',
+    '{level} {ts} {svc} wrote {n} records to {path} in {n} ms',
+    '{ts} [{svc}] {level} {exc}: pool exhausted (max {n}) while calling {host}',
+    '{level} {svc} config reloaded from {path} (checksum {hex})',
+]
+LOG_WORDS = ('payment checkout auth search gateway billing kafka broker db cache api worker scheduler ingest etl '
+             'order user session inventory shipping notify metrics queue storage proxy index report').split()
+
+def log_lines(rng, formats, n):
+    w = lambda: rng.choice(LOG_WORDS)
+    subs = dict(
+        ts=lambda: f'2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z',
+        level=lambda: rng.choice(['ERROR', 'WARN', 'INFO', 'DEBUG', 'error', 'warn', 'info']),
+        svc=lambda: rng.choice([f'{w()}-service', f'{w()}-{w()}', w(), f'{w()}-api', f'{w()}-{rng.randint(1, 9)}']),
+        host=lambda: rng.choice([f'{w()}-{rng.randint(1, 40):02d}.internal', f'10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}',
+                                 f'{w()}{rng.randint(1, 9)}', 'localhost']),
+        port=lambda: str(rng.choice([5432, 6379, 8080, 9092, 443, 3306, rng.randint(1024, 65535)])),
+        path=lambda: '/' + '/'.join(rng.choice(['var', 'lib', 'opt', 'data', 'log', 'tmp', 'srv'] + LOG_WORDS) for _ in range(rng.randint(2, 4))),
+        status=lambda: str(rng.choice([400, 401, 403, 404, 409, 429, 500, 502, 503, 504])),
+        exc=lambda: rng.choice(['NullPointerException', 'TimeoutException', 'IOException', 'KeyError', 'ValueError',
+                                'OutOfMemoryError', 'SocketTimeoutException', 'IllegalStateException']),
+        hex=lambda: '%08x' % rng.getrandbits(32), n=lambda: str(rng.randint(0, 999)),
+        topic=lambda: f'{w()}-{w()}')
+    return [re.sub(r'\{(\w+)\}', lambda m: subs[m.group(1)](), rng.choice(formats)) for _ in range(n)]
+
 def gen_ner(templates, filler, n, rng, block=frozenset()):
     out, seen = [], set()
     while len(out) < n:
@@ -652,6 +687,9 @@ def main():
     n_neg = {'train': round(0.25 * args.ner_train), 'test': round(0.25 * args.ner_test)}
     neg_split = {'test': negs[:n_neg['test']], 'train': negs[n_neg['test']:n_neg['test'] + n_neg['train']]}
     log(f'NER negatives: {len(negs)} candidates, using {n_neg}')
+    for sp, formats, n in (('train', LOG_FORMATS[:9], args.ner_train), ('test', LOG_FORMATS[9:], args.ner_test)):
+        neg_split[sp] += [(t, 'logs') for t in log_lines(random.Random(f'{seed}-logs-{sp}'), formats, round(0.05 * n))]
+    log(f'NER log lines without entities: {round(0.05 * args.ner_train)} train, {round(0.05 * args.ner_test)} test')
     real = real_templates(wn_examples + fortune_sents, atoms)
     random.Random(f'{seed}-real').shuffle(real)
     n_real_test = round(0.15 * len(real))
@@ -721,7 +759,9 @@ def main():
                 'gazetteers': {k: {'type': ATOM_TYPE[k], 'total': len(v), 'train': len(pools['train'][k]),
                                    'test': len(pools['test'][k])} for k, v in atoms.items()},
                 'gazetteer_entries_per_type': {t: len(set().union(*(atoms[k] for k in atoms if ATOM_TYPE[k] == t))) for t in TYPES},
-                'notes': ['real-sentence templates: WordNet examples and fortunes sentences whose every capitalised '
+                'notes': ['machine log lines without entities (5% of each split) from 13 formats, 9 for train and '
+                          '4 for test',
+                          'real-sentence templates: WordNet examples and fortunes sentences whose every capitalised '
                           'word after the first lies in a gazetteer name of one entity type; the names become slots '
                           'refilled from the split\'s pools (up to 30% of each split, each template used up to 3 times)',
                           'demonyms (MISC nat) come from WordNet adjective pertainyms of country/region/city nouns',
