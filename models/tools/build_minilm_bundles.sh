@@ -57,7 +57,7 @@ if ! "$PY" -c 'import onnx, numpy' 2>/dev/null; then
             || { apt-get update >/dev/null && apt-get install -y --no-install-recommends python3-onnx python3-numpy >/dev/null; }
     else
         cat >&2 <<EOF
-error: $PY cannot import onnx and numpy, which models/tools/add_heads.py needs. Install Debian's packages:
+error: $PY cannot import onnx and numpy, which add_heads.py and starter/assemble.py need. Install Debian's packages:
   apt-get update && apt-get install -y --no-install-recommends python3-onnx python3-numpy
 or rerun this script with --install-deps.
 EOF
