@@ -20,6 +20,7 @@ repo="$(cd "$here/../.." && pwd)"
 build="$repo/models/build"
 data="$build/starter-data"
 PY=/usr/bin/python3
+tasks=(ner sentiment)
 install_deps=0
 train_args=()
 while [ $# -gt 0 ]; do
@@ -59,7 +60,7 @@ step "making the training and test data in $data"
 
 step "training both models (one thread each; logs: $data/train-*.log)"
 pids=()
-for task in ner sentiment; do
+for task in "${tasks[@]}"; do
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 "$PY" "$here/starter/train.py" --task "$task" --data "$data" \
         --onnx "$src/all-minilm-l6-v2.onnx" --tokenizer "$src/all-minilm-l6-v2-tokenizer.json" \
         --out "$repo/models/starter/$task" ${train_args[@]+"${train_args[@]}"} >"$data/train-$task.log" 2>&1 &
@@ -68,13 +69,13 @@ done
 # progress: the last line of each log every 30 s
 while kill -0 "${pids[@]}" 2>/dev/null; do
     sleep 30
-    for task in ner sentiment; do step "  $task: $(tail -n 1 "$data/train-$task.log")"; done
+    for task in "${tasks[@]}"; do step "  $task: $(tail -n 1 "$data/train-$task.log")"; done
 done
-for i in 0 1; do
-    wait "${pids[$i]}" || { echo "error: training failed, see $data/train-$( [ $i = 0 ] && echo ner || echo sentiment ).log" >&2; exit 1; }
+for i in "${!tasks[@]}"; do
+    wait "${pids[$i]}" || { echo "error: training failed, see $data/train-${tasks[$i]}.log" >&2; exit 1; }
 done
 cp "$data/data-stats.json" "$repo/models/starter/data-stats.json"
-for task in ner sentiment; do
+for task in "${tasks[@]}"; do
     cp "$data/$task-test.jsonl" "$repo/models/starter/$task/test.jsonl"
 done
 
@@ -92,7 +93,7 @@ java -jar "$jar" predict --model "$build/starter-ner" --aggregation simple --inp
 java -jar "$jar" predict --model "$build/starter-sentiment" --input "$hand" >"$data/hand-sentiment.jsonl"
 
 step "writing the model cards"
-for task in ner sentiment; do
+for task in "${tasks[@]}"; do
     "$PY" "$here/starter/write_card.py" --starter "$repo/models/starter/$task" \
         --stats "$repo/models/starter/data-stats.json" --hand "$hand" --predictions "$data/hand-$task.jsonl" \
         --bundle "$build/starter-$task" --seconds "$(( $(date +%s) - start ))"

@@ -61,8 +61,8 @@ class Layer(torch.nn.Module):
 
 
 class Encoder(torch.nn.Module):
-    """BertModel without pooler; `forward(ids, mask, first=0, last=LAYERS)` runs layers [first, last) and,
-    when first == 0, the embeddings (then `x` is ignored)."""
+    """BertModel without pooler, run in two steps so that frozen layers can be cached: `embed(ids)`, then
+    `run_layers(x, mask, first, last)` for layers [first, last). Token type ids are all 0."""
 
     def __init__(self):
         super().__init__()

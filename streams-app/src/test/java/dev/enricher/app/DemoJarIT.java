@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** {@code java -jar enricher.jar demo} as the README runs it: the starter models by default. */
@@ -19,20 +17,15 @@ class DemoJarIT {
     void demoRunsTheStarterModelsByDefault() throws Exception {
         assertTrue(Files.isRegularFile(PredictJarIT.JAR), "build the jar first (mvn package)");
         Path repo = Path.of("..").toAbsolutePath().normalize();
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(javaBin, "-jar", PredictJarIT.JAR.toAbsolutePath().toString(), "demo",
-                "--events", "60").directory(repo.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(300, TimeUnit.SECONDS), "demo did not finish");
-        assertEquals(0, process.exitValue(), "demo exit code; output:\n" + out);
+        List<String> out = PredictJarIT.runJar(repo, 300, "demo", "--events", "60");
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> records = new ArrayList<>();
-        for (String line : out.lines().toList()) {
+        for (String line : out) {
             if (line.startsWith("{")) {
                 records.add(json.readTree(line));
             }
         }
-        assertTrue(out.lines().anyMatch(l -> l.startsWith("summary: in=60 out=59 dlq=1 ")), out);
+        assertTrue(out.stream().anyMatch(l -> l.startsWith("summary: in=60 out=59 dlq=1 ")), String.join("\n", out));
         assertEquals(59, records.size());
         JsonNode merkel = records.stream().filter(r -> r.get("text").asText().startsWith("Barack Obama met Angela Merkel"))
                 .findFirst().orElseThrow(() -> new AssertionError("no Obama/Merkel event among the 59"));

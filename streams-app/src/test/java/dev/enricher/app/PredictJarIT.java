@@ -41,13 +41,19 @@ class PredictJarIT {
     }
 
     static List<String> run(String... args) throws Exception {
+        return runJar(Path.of("."), 120, args);
+    }
+
+    /** Runs {@code java -jar enricher.jar args} in {@code dir}; asserts exit code 0; returns its stdout lines. */
+    static List<String> runJar(Path dir, int timeoutSeconds, String... args) throws Exception {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new java.util.ArrayList<>(List.of(javaBin, "-jar", JAR.toString()));
+        List<String> command = new java.util.ArrayList<>(List.of(javaBin, "-jar", JAR.toAbsolutePath().toString()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process process = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(120, TimeUnit.SECONDS), "predict did not finish");
-        assertEquals(0, process.exitValue(), "exit code of " + command);
+        assertTrue(process.waitFor(timeoutSeconds, TimeUnit.SECONDS), args[0] + " did not finish");
+        assertEquals(0, process.exitValue(), "exit code of " + command + "; output:\n" + out);
         return out.lines().toList();
     }
 }

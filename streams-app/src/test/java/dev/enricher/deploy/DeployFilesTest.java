@@ -263,10 +263,11 @@ class DeployFilesTest {
             String dir = composeProperties.getProperty(key);
             assertTrue(mounts.containsKey(dir), key + "=" + dir + " is a mounted folder");
             Path bundle = deploy.resolve(mounts.get(dir)).normalize();
-            List<String> files = bundle.equals(starterSource(bundle)) ? List.of("model.onnx", "config.json", "tokenizer.json")
+            Path source = starterSource(bundle);
+            List<String> files = source.equals(bundle) ? List.of("model.onnx", "config.json", "tokenizer.json")
                     : List.of("weights.npz", "metrics.json");
             for (String file : files) {
-                assertTrue(Files.isRegularFile(starterSource(bundle).resolve(file)), dir + ": " + file);
+                assertTrue(Files.isRegularFile(source.resolve(file)), dir + ": " + file);
             }
         }
 
