@@ -5,6 +5,7 @@ import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
 import dev.enricher.metrics.ServiceMetrics;
+import dev.enricher.serde.AvroLimits;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.ConfluentRegistryClient;
 import dev.enricher.serde.Registries;
@@ -18,6 +19,8 @@ import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import dev.enricher.topology.EnricherTopology;
+import dev.enricher.topology.Stalls;
+import java.util.function.UnaryOperator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -27,9 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.LogAndContinueExceptionHandler;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,6 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class EnricherService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EnricherService.class);
+    static final long TOPIC_CHECK_TIMEOUT_MS = 30_000;
 
     private final EnricherConfig config;
     private final EnrichmentEngine engine;
@@ -50,13 +54,16 @@ public final class EnricherService implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final ServiceMetrics metrics;
+    private final Stalls stalls;
     private HttpEndpoints http;
 
-    private EnricherService(EnricherConfig config, EnrichmentEngine engine, KafkaStreams streams, ServiceMetrics metrics) {
+    private EnricherService(EnricherConfig config, EnrichmentEngine engine, KafkaStreams streams, ServiceMetrics metrics,
+                            Stalls stalls) {
         this.config = config;
         this.engine = engine;
         this.streams = streams;
         this.metrics = metrics;
+        this.stalls = stalls;
     }
 
     /** The service with the registry the configuration names (schema.registry.url), or in-process ids. */
@@ -65,24 +72,40 @@ public final class EnricherService implements AutoCloseable {
     }
 
     /**
-     * Loads the models, registers (or verifies) the output schema and builds the topology; nothing is consumed
-     * before {@link #start()}.
+     * Checks the topics' size limits, loads the models, registers (or verifies) the output schema and builds the
+     * topology; nothing is consumed before {@link #start()}.
      *
      * @throws RegistryException when the registry stays unreachable for schema.registry.startup.timeout.ms or
      *     refuses the schema as incompatible
+     * @throws ConfigException when a topic the service writes cannot take records of output.max.bytes
      */
     public static EnricherService create(EnricherConfig config, SchemaRegistry registry) {
+        return create(config, registry, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #create(EnricherConfig, SchemaRegistry)}, with every call into the models going through {@code
+     * inference} (fault injection in tests).
+     */
+    public static EnricherService create(EnricherConfig config, SchemaRegistry registry,
+                                         UnaryOperator<EnrichmentEngine.Inference> inference) {
         LOG.info("configuration: {}", config.effective());
-        EnrichmentEngine engine = openEngine(config);
+        AvroLimits.apply(config.getInt(EnricherConfig.OUTPUT_MAX_BYTES));
+        Properties streamsProperties = streamsProperties(config);
+        TopicLimits.check(config, streamsProperties, TOPIC_CHECK_TIMEOUT_MS);
+        EnrichmentEngine models = openEngine(config);
+        EnrichmentEngine engine = models.withInference(inference);
         ServiceMetrics metrics = new ServiceMetrics();
         try {
+            Stalls stalls = new Stalls();
             metrics.bindEngine(engine);
+            metrics.bindStalls(stalls);
             Serializer<EnrichedEvent> serializer = valueSerializer(config, registry);
-            Topology topology = EnricherTopology.build(config, engine, serializer, System::currentTimeMillis, metrics,
-                    registry instanceof ConfluentRegistryClient client ? client : null);
-            KafkaStreams streams = new KafkaStreams(topology, streamsProperties(config));
+            Topology topology = EnricherTopology.build(config, engine, serializer, metrics,
+                    registry instanceof ConfluentRegistryClient client ? client : null, stalls);
+            KafkaStreams streams = new KafkaStreams(topology, streamsProperties);
             metrics.bindStreams(streams);
-            return new EnricherService(config, engine, streams, metrics);
+            return new EnricherService(config, engine, streams, metrics, stalls);
         } catch (RuntimeException e) {
             metrics.close();
             engine.close();
@@ -146,7 +169,12 @@ public final class EnricherService implements AutoCloseable {
         return value.isBlank() ? Optional.empty() : Optional.of(Path.of(value));
     }
 
-    /** Kafka Streams settings derived from the service configuration, then the {@code kafka.*} overrides. */
+    /**
+     * Kafka Streams settings derived from the service configuration, then the {@code kafka.*} overrides. Sources
+     * read bytes, so no record fails deserialization inside Kafka Streams: the service's own dead letters cover
+     * bad input, and Kafka Streams' dead-letter setting stays off (it would also dead-letter records that failed
+     * for transient reasons). The producer's max.request.size is output.max.bytes.
+     */
     public static Properties streamsProperties(EnricherConfig config) {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, config.getString(EnricherConfig.APPLICATION_ID));
@@ -154,9 +182,8 @@ public final class EnricherService implements AutoCloseable {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(EnricherConfig.PROCESSING_GUARANTEE));
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(EnricherConfig.NUM_STREAM_THREADS));
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(EnricherConfig.STATE_DIR));
-        p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, LogAndContinueExceptionHandler.class);
-        p.put(StreamsConfig.ERRORS_DEAD_LETTER_QUEUE_TOPIC_NAME_CONFIG, config.getString(EnricherConfig.DLQ_TOPIC));
-        p.put(StreamsConfig.producerPrefix("max.request.size"), 4 * 1024 * 1024);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+                config.getInt(EnricherConfig.OUTPUT_MAX_BYTES));
         p.putAll(config.kafkaOverrides());
         return p;
     }
@@ -169,14 +196,10 @@ public final class EnricherService implements AutoCloseable {
             LOG.info("metrics and probes on port {}: {} {} {}", http.port(), HttpEndpoints.METRICS_PATH,
                     HttpEndpoints.LIVE_PATH, HttpEndpoints.READY_PATH);
         }
+        // Transient faults (failing models, an unreachable registry) are retried inside the tasks, which stay
+        // assigned; replacing a thread instead would leave its partitions with the dead member for the session
+        // timeout. What reaches this handler is a defect or an unrecoverable state: stop with exit code 1.
         streams.setUncaughtExceptionHandler(e -> {
-            if (causedBy(e, RegistryException.Unavailable.class)) {
-                // Nothing was committed for the failed work: a new thread restarts from the committed offsets and
-                // the pending store once the registry answers again.
-                LOG.warn("schema registry unavailable ({}); replacing the stream thread in 5 s", e.getMessage());
-                sleepQuietly(Duration.ofSeconds(5));
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-            }
             LOG.error("stream thread failed; stopping the service", e);
             failure.compareAndSet(null, e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
@@ -191,23 +214,6 @@ public final class EnricherService implements AutoCloseable {
         streams.start();
     }
 
-    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (type.isInstance(t)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static void sleepQuietly(Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     public KafkaStreams.State state() {
         return streams.state();
     }
@@ -217,9 +223,17 @@ public final class EnricherService implements AutoCloseable {
         return failure.get() == null && streams.state() != KafkaStreams.State.ERROR;
     }
 
-    /** Traffic welcome: Kafka Streams running with the models loaded, and no stop under way. */
+    /**
+     * Traffic welcome: Kafka Streams running with the models loaded, no task waiting out a transient fault (models
+     * failing on every input, registry unreachable), and no stop under way.
+     */
     public boolean ready() {
-        return !stopping.get() && streams.state() == KafkaStreams.State.RUNNING;
+        return !stopping.get() && streams.state() == KafkaStreams.State.RUNNING && !stalls.any();
+    }
+
+    /** Tasks waiting out a transient fault, with its cause. */
+    public Stalls stalls() {
+        return stalls;
     }
 
     /** The port metrics and probes are served on, or -1 when disabled or not started. */

@@ -1,6 +1,5 @@
 package dev.enricher.bench;
 
-import dev.enricher.avro.PendingEvent;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
 import dev.enricher.inference.ClassifierPipeline;
@@ -34,7 +33,7 @@ final class InferenceBench {
     private final List<String> texts;
     private final List<Tokenized> classifierTokens;
     private final List<Tokenized> nerTokens;
-    private final List<PendingEvent> events;
+    private final List<EnrichmentEngine.Event> events;
 
     InferenceBench(EnrichmentEngine engine, List<String> texts, BenchOptions options, BatchLimits limits) {
         this.engine = engine;
@@ -52,10 +51,9 @@ final class InferenceBench {
             }
         }
         long now = System.currentTimeMillis();
-        List<PendingEvent> list = new ArrayList<>(texts.size());
+        List<EnrichmentEngine.Event> list = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
-            list.add(PendingEvent.newBuilder().setId("bench-" + i).setText(texts.get(i)).setSourceTopic("bench")
-                    .setSourcePartition(0).setSourceOffset(i).setRecordTime(now).setArrivalMillis(now).build());
+            list.add(new EnrichmentEngine.Event("bench-" + i, texts.get(i), "bench", 0, i, now, null, null, now));
         }
         this.events = List.copyOf(list);
     }
@@ -159,14 +157,14 @@ final class InferenceBench {
      */
     EngineRun engine() {
         int size = options.batchMaxRecords();
-        List<List<PendingEvent>> batches = new ArrayList<>();
+        List<List<EnrichmentEngine.Event>> batches = new ArrayList<>();
         for (int i = 0; i < events.size(); i += size) {
             batches.add(events.subList(i, Math.min(events.size(), i + size)));
         }
         RunRecorder runs = new RunRecorder();
         runs.attach(classifier, ner);
         try {
-            Measured m = measure(batches.size(), b -> engine.enrich(batches.get(b)).size(), runs::restart);
+            Measured m = measure(batches.size(), b -> engine.enrich(batches.get(b), System.currentTimeMillis()).size(), runs::restart);
             runs.stop();
             double tokenize = tokenizeNanosPerEvent() * m.events;
             double infer = runs.nanos();
@@ -201,7 +199,7 @@ final class InferenceBench {
 
     /** The engine called with one event at a time, as a per-record {@code mapValues} would. */
     ModeResult enginePerRecord() {
-        Measured m = measure(events.size(), i -> engine.enrich(List.of(events.get(i))).size(), () -> { });
+        Measured m = measure(events.size(), i -> engine.enrich(List.of(events.get(i)), System.currentTimeMillis()).size(), () -> { });
         return new ModeResult("engine_batch1", "engine, 1 event per call", m.events, m.wallSeconds, m.cpuSeconds, 1.0, 1,
                 null, null, null);
     }

@@ -49,6 +49,7 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String OUTPUT_TOPIC = "output.topic";
     public static final String OUTPUT_INCLUDE_TEXT = "output.include.text";
     public static final String OUTPUT_ROUTES = "output.routes";
+    public static final String OUTPUT_MAX_BYTES = "output.max.bytes";
     public static final String DLQ_TOPIC = "dlq.topic";
     public static final String CLASSIFIER_MODEL_DIR = "classifier.model.dir";
     public static final String CLASSIFIER_FUNCTION = "classifier.function";
@@ -120,6 +121,12 @@ public final class EnricherConfig extends AbstractConfig {
             .define(OUTPUT_ROUTES, Type.LIST, List.of(), Importance.MEDIUM,
                     "Extra topics for events whose classifier score for a label reaches a threshold, as "
                             + "label:threshold:topic entries, e.g. toxic:0.8:review,insult:0.9:review.")
+            .define(OUTPUT_MAX_BYTES, Type.INT, 1_048_576, Range.between(16_384, 1_000_000_000), Importance.MEDIUM,
+                    "Largest record the service writes (output, route, dead-letter and pending-store changelog "
+                            + "topics; key, value, headers and batch framing counted). A larger one becomes a compact "
+                            + "dead letter (reason too_large, or its own reason with the truncated header). Checked at "
+                            + "start against each topic's max.message.bytes; also the producer's max.request.size and "
+                            + "the changelog topic's max.message.bytes.")
             .define(DLQ_TOPIC, Type.STRING, "enricher-dlq", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Dead-letter topic: input that cannot be enriched, with its original bytes and the reason in "
                             + "headers.")

@@ -4,7 +4,6 @@ import dev.enricher.avro.Classification;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.EntityResult;
 import dev.enricher.avro.ModelProvenance;
-import dev.enricher.avro.PendingEvent;
 import dev.enricher.avro.Timings;
 import dev.enricher.inference.BatchLimits;
 import dev.enricher.inference.ClassifierPipeline;
@@ -26,13 +25,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.LongSupplier;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The classifier and the NER tagger behind one call: a batch of pending events in, one enriched event (or a
- * failure message) per event out. Texts are tokenized once when both models share a tokenizer.
+ * The classifier and the NER tagger behind one call: a batch of events in, one enriched event (or a failure
+ * message) per event out. Texts are tokenized once when both models share a tokenizer.
+ *
+ * <p>Failures are classified: an event the models fail on while they work for others is a bad record (its
+ * outcome carries the failure); a failure of the models themselves (a closed session, out of memory, a lost
+ * device: every run fails) throws {@link EngineFailure}, so the caller keeps the events and retries later.
  *
  * <p>One engine per process, shared by every stream thread and task: {@link #enrich} is thread-safe. Owns the
  * pipelines; {@link #close()} must come after Kafka Streams has stopped calling it.
@@ -43,27 +46,59 @@ public final class EnrichmentEngine implements AutoCloseable {
     /** What the engine needs besides the models. */
     public record Settings(double threshold, Map<String, Double> labelThresholds, boolean includeText) {}
 
+    /**
+     * An event to enrich: its decoded text and where it came from.
+     *
+     * @param eventTime epoch milliseconds, or null; {@code metadata} may be null
+     * @param arrivalMillis when the service consumed it, on the clock of {@link #enrich}'s {@code startMillis}
+     */
+    public record Event(String id, String text, String sourceTopic, int sourcePartition, long sourceOffset,
+                        long recordTime, Long eventTime, Map<String, String> metadata, long arrivalMillis) {}
+
     /** One event's result: exactly one of {@code event} and {@code failure} is set. */
     public record Outcome(EnrichedEvent event, String failure) {}
+
+    /** What the models say of some texts; either list is null when that model is not configured. */
+    public record Predictions(List<SequenceClassification.Result> classes, List<TokenClassification.Result> entities) {}
+
+    /** The engine's one call into the models: texts in, predictions in the same order out. Thread-safe. */
+    @FunctionalInterface
+    public interface Inference {
+        Predictions predict(List<String> texts);
+    }
+
+    /** The models failed as a whole, not on one event: nothing was enriched; retry the batch later. */
+    public static final class EngineFailure extends RuntimeException {
+        public EngineFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
+    /** A text every working model enriches: run alone to tell a bad event from failing models. */
+    static final String PROBE_TEXT = "probe";
 
     private final Optional<ClassifierPipeline> classifier;
     private final Optional<NerPipeline> ner;
     private final boolean sharedTokens;
     private final Settings settings;
-    private final LongSupplier clock;
+    private final Inference inference;
     private final List<ModelProvenance> provenance;
     private final LongAdder events = new LongAdder();
 
-    public EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings,
-                            LongSupplier clock) {
+    public EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings) {
+        this(classifier, ner, settings, UnaryOperator.identity());
+    }
+
+    private EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings,
+                             UnaryOperator<Inference> wrap) {
         if (classifier.isEmpty() && ner.isEmpty()) {
             throw new IllegalArgumentException("an engine needs a classifier, a NER tagger or both");
         }
         this.classifier = classifier;
         this.ner = ner;
         this.settings = settings;
-        this.clock = clock;
         this.sharedTokens = classifier.isPresent() && ner.isPresent() && sameTokenization(classifier.get(), ner.get());
+        this.inference = wrap.apply(this::predict);
         List<ModelProvenance> models = new ArrayList<>();
         classifier.ifPresent(c -> models.add(provenance("classifier", c)));
         ner.ifPresent(n -> models.add(provenance("ner", n)));
@@ -89,8 +124,7 @@ public final class EnrichmentEngine implements AutoCloseable {
                 LOG.info("loading NER tagger {}", nerDir.get());
                 n = NerPipeline.open(nerDir.get(), inference, nerOptions, nerStride, limits);
             }
-            return new EnrichmentEngine(Optional.ofNullable(c), Optional.ofNullable(n), settings,
-                    System::currentTimeMillis);
+            return new EnrichmentEngine(Optional.ofNullable(c), Optional.ofNullable(n), settings);
         } catch (RuntimeException e) {
             if (c != null) {
                 c.close();
@@ -120,6 +154,14 @@ public final class EnrichmentEngine implements AutoCloseable {
         return provenance;
     }
 
+    /**
+     * An engine over the same models whose calls into them go through {@code wrap} (fault injection in tests).
+     * Both engines share the pipelines: close only one of them.
+     */
+    public EnrichmentEngine withInference(UnaryOperator<Inference> wrap) {
+        return new EnrichmentEngine(classifier, ner, settings, wrap);
+    }
+
     public Optional<ClassifierPipeline> classifier() {
         return classifier;
     }
@@ -129,71 +171,96 @@ public final class EnrichmentEngine implements AutoCloseable {
     }
 
     /**
-     * Enriches a batch, in order. When the batch fails as a whole, each event is retried alone so one bad event
-     * cannot fail the others; an event that fails alone gets a failure message.
+     * Enriches a batch, in order. When the batch fails as a whole, each event is run alone; if the models then
+     * enrich a probe text, events that failed alone twice are bad records and get a failure message, the others
+     * their result. If the probe fails too, the models are failing, not the events.
+     *
+     * @param startMillis now, on the clock of the events' {@code arrivalMillis}; batch waits and processing
+     *     times are measured from it
+     * @throws EngineFailure when the models fail whatever the input: no outcome is returned for any event
      */
-    public List<Outcome> enrich(List<PendingEvent> batch) {
+    public List<Outcome> enrich(List<Event> batch, long startMillis) {
         if (batch.isEmpty()) {
             return List.of();
         }
+        long startNanos = System.nanoTime();
         try {
-            return run(batch);
-        } catch (RuntimeException batchFailure) {
-            LOG.warn("a batch of {} events failed ({}); retrying them one by one", batch.size(), batchFailure.toString());
+            return run(batch, startMillis, startNanos);
+        } catch (RuntimeException | OutOfMemoryError batchFailure) {
+            LOG.warn("a batch of {} events failed ({}); running them one by one", batch.size(), batchFailure.toString());
             List<Outcome> outcomes = new ArrayList<>(batch.size());
-            for (PendingEvent event : batch) {
-                try {
-                    outcomes.add(run(List.of(event)).get(0));
-                } catch (RuntimeException e) {
-                    outcomes.add(new Outcome(null, e.getClass().getSimpleName() + ": " + e.getMessage()));
+            for (Event event : batch) {
+                outcomes.add(runAlone(event, startMillis, startNanos));
+            }
+            if (outcomes.stream().allMatch(o -> o.failure() == null)) {
+                return outcomes;
+            }
+            probe(batchFailure);
+            for (int i = 0; i < batch.size(); i++) {
+                if (outcomes.get(i).failure() != null) {
+                    outcomes.set(i, runAlone(batch.get(i), startMillis, startNanos));
                 }
             }
             return outcomes;
         }
     }
 
-    private List<Outcome> run(List<PendingEvent> batch) {
-        long start = clock.getAsLong();
-        long startNanos = System.nanoTime();
-        List<String> texts = batch.stream().map(PendingEvent::getText).toList();
-        List<SequenceClassification.Result> classes = null;
-        List<TokenClassification.Result> entities = null;
+    private Outcome runAlone(Event event, long startMillis, long startNanos) {
+        try {
+            return run(List.of(event), startMillis, startNanos).get(0);
+        } catch (RuntimeException | OutOfMemoryError e) {
+            return new Outcome(null, e.getClass().getSimpleName() + ": " + e.getMessage());
+        }
+    }
+
+    /** Returns when the models enrich {@link #PROBE_TEXT}; else throws EngineFailure. */
+    private void probe(Throwable batchFailure) {
+        try {
+            inference.predict(List.of(PROBE_TEXT));
+        } catch (RuntimeException | OutOfMemoryError e) {
+            EngineFailure failure = new EngineFailure("the models fail on every input (last: " + e + ")", batchFailure);
+            failure.addSuppressed(e);
+            throw failure;
+        }
+    }
+
+    private Predictions predict(List<String> texts) {
         if (sharedTokens) {
             List<Tokenized> tokens = ner.get().tokenizer().encodeAll(texts);
-            classes = classifier.get().predictTokenized(tokens);
-            entities = ner.get().predictTokenized(tokens);
-        } else {
-            if (classifier.isPresent()) {
-                classes = classifier.get().predict(texts);
-            }
-            if (ner.isPresent()) {
-                entities = ner.get().predict(texts);
-            }
+            return new Predictions(classifier.get().predictTokenized(tokens), ner.get().predictTokenized(tokens));
         }
-        double inferenceMs = (System.nanoTime() - startNanos) / 1e6;
-        long now = clock.getAsLong();
+        return new Predictions(classifier.map(c -> c.predict(texts)).orElse(null),
+                ner.map(n -> n.predict(texts)).orElse(null));
+    }
+
+    private List<Outcome> run(List<Event> batch, long startMillis, long startNanos) {
+        long runStart = System.nanoTime();
+        Predictions predictions = inference.predict(batch.stream().map(Event::text).toList());
+        long done = System.nanoTime();
+        double inferenceMs = (done - runStart) / 1e6;
+        long now = startMillis + (done - startNanos) / 1_000_000;
         events.add(batch.size());
         List<Outcome> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            PendingEvent p = batch.get(i);
+            Event p = batch.get(i);
             EnrichedEvent.Builder e = EnrichedEvent.newBuilder()
-                    .setId(p.getId())
-                    .setText(settings.includeText() ? p.getText() : null)
-                    .setSourceTopic(p.getSourceTopic())
-                    .setSourcePartition(p.getSourcePartition())
-                    .setSourceOffset(p.getSourceOffset())
-                    .setEventTime(p.getEventTime() == null ? null : Instant.ofEpochMilli(p.getEventTime()))
-                    .setRecordTime(Instant.ofEpochMilli(p.getRecordTime()))
+                    .setId(p.id())
+                    .setText(settings.includeText() ? p.text() : null)
+                    .setSourceTopic(p.sourceTopic())
+                    .setSourcePartition(p.sourcePartition())
+                    .setSourceOffset(p.sourceOffset())
+                    .setEventTime(p.eventTime() == null ? null : Instant.ofEpochMilli(p.eventTime()))
+                    .setRecordTime(Instant.ofEpochMilli(p.recordTime()))
                     .setProcessingTime(Instant.ofEpochMilli(now))
-                    .setMetadata(p.getMetadata())
+                    .setMetadata(p.metadata())
                     .setModels(provenance)
-                    .setTimings(Timings.newBuilder().setBatchWaitMs(Math.max(0, start - p.getArrivalMillis()))
+                    .setTimings(Timings.newBuilder().setBatchWaitMs(Math.max(0, startMillis - p.arrivalMillis()))
                             .setInferenceMs(inferenceMs).setBatchSize(batch.size()).build());
-            if (classes != null) {
-                e.setClassification(classification(classes.get(i)));
+            if (predictions.classes() != null) {
+                e.setClassification(classification(predictions.classes().get(i)));
             }
-            if (entities != null) {
-                e.setEntities(entities(entities.get(i)));
+            if (predictions.entities() != null) {
+                e.setEntities(entities(predictions.entities().get(i)));
             }
             out.add(new Outcome(e.build(), null));
         }

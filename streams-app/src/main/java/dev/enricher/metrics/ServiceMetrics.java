@@ -4,6 +4,7 @@ import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.Pipeline;
 import dev.enricher.topology.DeadLetterReason;
 import dev.enricher.topology.ProcessingMetrics;
+import dev.enricher.topology.Stalls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -31,6 +32,7 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
     private final Timer endToEnd;
     private final Timer batchWait;
     private final DistributionSummary batchSize;
+    private final Map<String, Counter> transientFaults = new java.util.concurrent.ConcurrentHashMap<>();
     private KafkaStreamsMetrics streamsMetrics;
 
     public ServiceMetrics() {
@@ -81,6 +83,16 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
                 .register(registry);
     }
 
+    /** Registers the number of tasks waiting out a transient fault. */
+    public void bindStalls(Stalls stalls) {
+        Gauge.builder("enricher.stalled.tasks", stalls, Stalls::count)
+                .description("Tasks whose pending events wait out a transient fault (failing models, unreachable "
+                        + "registry); the service is not ready while any does").register(registry);
+        for (String kind : new String[] {"engine", "registry"}) {
+            transientFault(kind, 0);
+        }
+    }
+
     /** Bridges Kafka Streams' own metrics (kafka_stream_*). */
     public void bindStreams(KafkaStreams streams) {
         streamsMetrics = new KafkaStreamsMetrics(streams);
@@ -112,6 +124,17 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
     @Override
     public void batch(int size) {
         batchSize.record(size);
+    }
+
+    @Override
+    public void transientFault(String kind) {
+        transientFault(kind, 1);
+    }
+
+    private void transientFault(String kind, double increment) {
+        transientFaults.computeIfAbsent(kind, k -> Counter.builder("enricher.transient.faults").tag("kind", k)
+                .description("Batches held back by a transient fault (kept pending, retried with backoff)")
+                .register(registry)).increment(increment);
     }
 
     @Override

@@ -10,8 +10,14 @@ public enum DeadLetterReason {
     VALIDATION,
     /** The text is longer than {@code input.max.chars}. */
     OVERSIZE,
-    /** The models failed on this event. */
-    INFERENCE;
+    /** The models failed on this event alone (they work for others). */
+    INFERENCE,
+    /**
+     * The input record does not fit in the pending store's changelog, or its enriched event in its topic (over
+     * {@code output.max.bytes}, or refused by the broker as too large). Any dead letter that would itself be too
+     * large is sent compact, keeping its reason, with {@value DeadLetters#TRUNCATED_HEADER}.
+     */
+    TOO_LARGE;
 
     public String id() {
         return name().toLowerCase(Locale.ROOT);

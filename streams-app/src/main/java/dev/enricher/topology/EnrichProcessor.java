@@ -5,16 +5,18 @@ import dev.enricher.avro.PendingEvent;
 import dev.enricher.avro.PendingHeader;
 import dev.enricher.config.EnricherConfig.Route;
 import dev.enricher.engine.EnrichmentEngine;
+import dev.enricher.serde.RegistryException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.LongSupplier;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -27,179 +29,285 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Decodes input records, keeps decoded events in the changelogged pending store, and enriches them in batches.
+ * Keeps input records in the changelogged pending store, and decodes and enriches them in batches.
  *
- * <p>Loss-free by construction: an event is written to the pending store in the same {@code process} call that
- * consumes its record, and deleted only after its result has been forwarded. Kafka Streams commits the store's
- * changelog before the input offset (and under exactly_once_v2, the store, the outputs and the offsets in one
- * transaction), so an event whose offset is committed is either enriched or restored into the store after a
- * crash or a rebalance, then enriched. Batches close on {@code maxRecords} events, on {@code maxTokens} estimated
- * padded tokens (events x longest; about 4 characters a token, as WordPiece on English text; the model runs are
- * then cut to the exact budget), or when the oldest has waited {@code maxDelay} (wall-clock punctuation). Results
- * are forwarded in input order, so per-key order holds.
+ * <p>Loss-free by construction: a record is written to the pending store in the same {@code process} call that
+ * consumes it, and deleted only after its result (or its dead letter) has been forwarded. Kafka Streams commits
+ * the store's changelog before the input offset (and under exactly_once_v2, the store, the outputs and the offsets
+ * in one transaction), so a record whose offset is committed is either done or restored into the store after a
+ * crash or a rebalance, then done. The store holds one copy of each record (its value); the text is decoded from
+ * it when its batch runs, so bad input is dead-lettered in input order with the rest.
  *
- * <p>One instance per task, called by one stream thread; the engine is shared.
+ * <p>Batches close on {@link BatchRules#maxRecords()} records, on an estimated padded-token budget (records x
+ * longest; about 4 bytes a token), or when the oldest has waited {@link BatchRules#maxDelayMs()} (wall-clock
+ * punctuation). All times come from the processor context's wall clock. Results are forwarded in input order, so
+ * per-key order holds.
+ *
+ * <p>Nothing written is over {@code maxRecordBytes}: an input record too large for the store's changelog, an
+ * enriched event too large for its topic and an oversized dead letter all become compact dead letters ({@link
+ * DeadLetterReason#TOO_LARGE}).
+ *
+ * <p>A transient fault (the models fail on every input, the schema registry cannot be reached) leaves the batch
+ * in the store, marks the task in {@link Stalls} and retries with backoff; while stalled with a full batch,
+ * {@code process} waits briefly on each record, so intake slows instead of the store growing without bound.
+ *
+ * <p>One instance per task, called by one stream thread; the engine, the decoder and the stalls are shared.
  */
-final class EnrichProcessor implements Processor<byte[], byte[], byte[], Object> {
+final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(EnrichProcessor.class);
+    static final long FIRST_BACKOFF_MS = 200;
+    static final long MAX_BACKOFF_MS = 30_000;
+    /** Longest wait of one {@code process} call while stalled, well inside {@code max.poll.interval.ms}. */
+    static final long MAX_INTAKE_WAIT_MS = 100;
+    /** Bytes of a pending-store record besides the input's key, value, headers and topic name. */
+    private static final int PENDING_OVERHEAD = 128;
+
+    /** When a batch closes, and the largest record the task may write. */
+    record BatchRules(int maxRecords, long maxTokens, long maxDelayMs, long maxRecordBytes) {}
+
     private final EnrichmentEngine engine;
     private final InputDecoder decoder;
     private final List<Route> routes;
-    private final int maxRecords;
-    private final long maxTokens;
-    private final long maxDelayMs;
-    private final LongSupplier wallClock;
+    private final BatchRules rules;
+    private final Serializer<EnrichedEvent> valueSerializer;
+    private final String outputTopic;
     private final ProcessingMetrics metrics;
+    private final Stalls stalls;
 
-    private ProcessorContext<byte[], Object> context;
+    private ProcessorContext<byte[], byte[]> context;
     private KeyValueStore<Long, PendingEvent> pending;
     private long nextSequence;
     private int pendingCount;
     private long oldestArrival;
     private long longestEstimate;
+    private long retryAt;
+    private long backoff;
 
-    EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, int maxRecords, long maxTokens,
-                    long maxDelayMs, LongSupplier wallClock, ProcessingMetrics metrics) {
-        this.maxTokens = maxTokens;
-        this.metrics = metrics;
+    EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, BatchRules rules,
+                    Serializer<EnrichedEvent> valueSerializer, String outputTopic, ProcessingMetrics metrics,
+                    Stalls stalls) {
         this.engine = engine;
         this.decoder = decoder;
         this.routes = routes;
-        this.maxRecords = maxRecords;
-        this.maxDelayMs = maxDelayMs;
-        this.wallClock = wallClock;
+        this.rules = rules;
+        this.valueSerializer = valueSerializer;
+        this.outputTopic = outputTopic;
+        this.metrics = metrics;
+        this.stalls = stalls;
     }
 
     @Override
-    public void init(ProcessorContext<byte[], Object> context) {
+    public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.pending = context.getStateStore(EnricherTopology.PENDING_STORE);
         nextSequence = 0;
         pendingCount = 0;
         oldestArrival = Long.MAX_VALUE;
         longestEstimate = 0;
+        retryAt = 0;
+        backoff = 0;
         try (KeyValueIterator<Long, PendingEvent> it = pending.all()) {
             while (it.hasNext()) {
                 KeyValue<Long, PendingEvent> kv = it.next();
                 nextSequence = Math.max(nextSequence, kv.key + 1);
                 pendingCount++;
                 oldestArrival = Math.min(oldestArrival, kv.value.getArrivalMillis());
-                longestEstimate = Math.max(longestEstimate, estimatedTokens(kv.value.getText()));
+                longestEstimate = Math.max(longestEstimate, estimatedTokens(kv.value));
             }
         }
         if (pendingCount > 0) {
             LOG.info("task {}: {} pending events restored, enriching them first", context.taskId(), pendingCount);
         }
-        long tick = Math.max(1, Math.min(50, maxDelayMs / 4));
+        long tick = Math.max(1, Math.min(50, rules.maxDelayMs() / 4));
         context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
     }
 
     @Override
     public void process(Record<byte[], byte[]> record) {
-        RecordMetadata source = context.recordMetadata().orElseThrow();
+        RecordMetadata metadata = context.recordMetadata().orElseThrow();
+        DeadLetters.Source source = new DeadLetters.Source(metadata.topic(), metadata.partition(), metadata.offset());
         metrics.eventIn();
-        Object decoded = decoder.decode(record.value());
-        if (decoded instanceof InputDecoder.Rejected rejected) {
-            deadLetter(record.key(), record.value(), record.timestamp(), record.headers(), rejected.reason(),
-                    rejected.message(), source.topic(), source.partition(), source.offset());
+        long now = context.currentSystemTimeMs();
+        long storedBytes = pendingBytes(source.topic(), record);
+        if (storedBytes > rules.maxRecordBytes()) {
+            deadLetter(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetterReason.TOO_LARGE,
+                    "input record of about " + storedBytes + " bytes does not fit in the pending store's changelog "
+                            + "(output.max.bytes=" + rules.maxRecordBytes() + ")", source);
             return;
         }
-        InputDecoder.Decoded event = (InputDecoder.Decoded) decoded;
-        long now = wallClock.getAsLong();
-        String id = event.id() != null ? event.id() : source.topic() + "-" + source.partition() + "-" + source.offset();
         PendingEvent p = PendingEvent.newBuilder()
-                .setId(id)
-                .setText(event.text())
                 .setSourceTopic(source.topic())
                 .setSourcePartition(source.partition())
                 .setSourceOffset(source.offset())
                 .setRecordTime(record.timestamp())
-                .setEventTime(event.eventTime())
-                .setMetadata(event.metadata())
                 .setKey(record.key() == null ? null : ByteBuffer.wrap(record.key()))
-                .setValue(ByteBuffer.wrap(record.value()))
+                .setValue(record.value() == null ? null : ByteBuffer.wrap(record.value()))
                 .setHeaders(headersOf(record.headers()))
                 .setArrivalMillis(now)
                 .build();
         pending.put(nextSequence++, p);
         pendingCount++;
         oldestArrival = Math.min(oldestArrival, now);
-        longestEstimate = Math.max(longestEstimate, estimatedTokens(event.text()));
-        if (pendingCount >= maxRecords || pendingCount * longestEstimate >= maxTokens) {
-            flush();
+        longestEstimate = Math.max(longestEstimate, estimatedTokens(p));
+        if (pendingCount >= rules.maxRecords() || pendingCount * longestEstimate >= rules.maxTokens()) {
+            if (now < retryAt) {
+                waitForRetry(now);
+                now = context.currentSystemTimeMs();
+            }
+            if (now >= retryAt) {
+                flush(now);
+            }
         }
     }
 
-    /** Tokens a text is likely to take, special tokens included; an estimate that needs no tokenizer. */
-    static long estimatedTokens(String text) {
-        return 2 + (text.length() + 3) / 4;
+    /** Tokens a record's text is likely to take, special tokens included, from its value's size. */
+    static long estimatedTokens(PendingEvent p) {
+        return 2 + (p.getValue() == null ? 0 : (p.getValue().remaining() + 3) / 4);
+    }
+
+    private static long pendingBytes(String topic, Record<byte[], byte[]> record) {
+        return PENDING_OVERHEAD + topic.length() + RecordSizes.upperBound(record.key(), record.value(), record.headers());
+    }
+
+    private void waitForRetry(long now) {
+        try {
+            Thread.sleep(Math.min(MAX_INTAKE_WAIT_MS, retryAt - now));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void punctuate(long now) {
-        if (pendingCount > 0 && now - oldestArrival >= maxDelayMs) {
-            flush();
+        if (pendingCount > 0 && now - oldestArrival >= rules.maxDelayMs() && now >= retryAt) {
+            flush(now);
         }
     }
 
-    /** Enriches every pending event, in batches of at most {@code maxRecords}, in sequence order. */
-    private void flush() {
+    private record Decoded(long sequence, PendingEvent pending, Object decoded) {}
+
+    /** Handles every pending record, in batches of at most {@code maxRecords}, in sequence order. */
+    private void flush(long now) {
         while (pendingCount > 0) {
-            List<KeyValue<Long, PendingEvent>> batch = new ArrayList<>(Math.min(pendingCount, maxRecords));
+            List<Decoded> batch = new ArrayList<>(Math.min(pendingCount, rules.maxRecords()));
+            List<EnrichmentEngine.Event> events = new ArrayList<>();
             try (KeyValueIterator<Long, PendingEvent> it = pending.all()) {
-                while (it.hasNext() && batch.size() < maxRecords) {
-                    batch.add(it.next());
+                while (it.hasNext() && batch.size() < rules.maxRecords()) {
+                    KeyValue<Long, PendingEvent> kv = it.next();
+                    Object decoded = decoder.decode(kv.value.getValue() == null ? null : bytes(kv.value.getValue()));
+                    batch.add(new Decoded(kv.key, kv.value, decoded));
+                    if (decoded instanceof InputDecoder.Decoded d) {
+                        events.add(event(kv.value, d));
+                    }
                 }
+            } catch (RegistryException.Unavailable e) {
+                stall("registry", e);
+                return;
             }
             if (batch.isEmpty()) {
-                pendingCount = 0;
                 break;
             }
-            List<EnrichmentEngine.Outcome> outcomes = engine.enrich(batch.stream().map(kv -> kv.value).toList());
-            metrics.batch(batch.size());
-            for (int i = 0; i < batch.size(); i++) {
-                forward(batch.get(i).value, outcomes.get(i));
-                pending.delete(batch.get(i).key);
+            List<EnrichmentEngine.Outcome> outcomes;
+            try {
+                outcomes = engine.enrich(events, now);
+            } catch (EnrichmentEngine.EngineFailure e) {
+                stall("engine", e);
+                return;
+            }
+            if (!events.isEmpty()) {
+                metrics.batch(events.size());
+            }
+            int next = 0;
+            for (Decoded d : batch) {
+                if (d.decoded() instanceof InputDecoder.Rejected rejected) {
+                    deadLetter(d.pending(), rejected.reason(), rejected.message());
+                } else {
+                    forward(d.pending(), outcomes.get(next++));
+                }
+                pending.delete(d.sequence());
             }
             pendingCount -= batch.size();
         }
         pendingCount = 0;
         oldestArrival = Long.MAX_VALUE;
         longestEstimate = 0;
+        if (backoff > 0) {
+            LOG.info("task {}: enriching again after a transient fault", context.taskId());
+            stalls.clear(context.taskId());
+            backoff = 0;
+            retryAt = 0;
+        }
+    }
+
+    private void stall(String kind, RuntimeException cause) {
+        backoff = backoff == 0 ? FIRST_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, backoff * 2);
+        retryAt = context.currentSystemTimeMs() + backoff;
+        metrics.transientFault(kind);
+        stalls.stall(context.taskId(), kind + ": " + cause.getMessage());
+        LOG.warn("task {}: {} pending events kept, retrying in {} ms: {} failure: {}", context.taskId(), pendingCount,
+                backoff, kind, cause.getMessage());
+    }
+
+    private static EnrichmentEngine.Event event(PendingEvent p, InputDecoder.Decoded d) {
+        String id = d.id() != null ? d.id() : p.getSourceTopic() + "-" + p.getSourcePartition() + "-" + p.getSourceOffset();
+        return new EnrichmentEngine.Event(id, d.text(), p.getSourceTopic(), p.getSourcePartition(), p.getSourceOffset(),
+                p.getRecordTime(), d.eventTime(), d.metadata(), p.getArrivalMillis());
     }
 
     private void forward(PendingEvent p, EnrichmentEngine.Outcome outcome) {
-        byte[] key = p.getKey() == null ? null : bytes(p.getKey());
-        Headers headers = headersFrom(p.getHeaders());
         if (outcome.failure() != null) {
-            deadLetter(key, p.getValue() == null ? null : bytes(p.getValue()), p.getRecordTime(), headers,
-                    DeadLetterReason.INFERENCE, outcome.failure(), p.getSourceTopic(), p.getSourcePartition(),
-                    p.getSourceOffset());
+            deadLetter(p, DeadLetterReason.INFERENCE, outcome.failure());
             return;
         }
         EnrichedEvent event = outcome.event();
-        metrics.eventOut(event.getProcessingTime().toEpochMilli() - p.getRecordTime(), event.getTimings().getBatchWaitMs());
-        context.forward(new Record<byte[], Object>(key, event, p.getRecordTime(), headers), EnricherTopology.OUTPUT_SINK);
-        Set<String> routed = new LinkedHashSet<>();
+        byte[] key = p.getKey() == null ? null : bytes(p.getKey());
+        Set<String> topics = new LinkedHashSet<>();
+        topics.add(outputTopic);
         if (event.getClassification() != null) {
             for (Route route : routes) {
                 for (var score : event.getClassification().getScores()) {
                     if (score.getLabel().equals(route.label()) && score.getScore() >= route.threshold()) {
-                        routed.add(route.topic());
+                        topics.add(route.topic());
                     }
                 }
             }
         }
-        for (String topic : routed) {
-            context.forward(new Record<byte[], Object>(key, event, p.getRecordTime(), headersFrom(p.getHeaders())),
-                    EnricherTopology.routeSink(topic));
+        List<Record<byte[], byte[]>> records = new ArrayList<>(topics.size());
+        for (String topic : topics) {
+            Headers headers = headersFrom(p.getHeaders());
+            byte[] value = valueSerializer.serialize(topic, headers, event);
+            long size = RecordSizes.upperBound(key, value, headers);
+            if (size > rules.maxRecordBytes()) {
+                deadLetter(p, DeadLetterReason.TOO_LARGE, "enriched event of about " + size + " bytes for topic "
+                        + topic + " exceeds output.max.bytes=" + rules.maxRecordBytes());
+                return;
+            }
+            records.add(new Record<>(key, value, p.getRecordTime(), headers));
+        }
+        metrics.eventOut(event.getProcessingTime().toEpochMilli() - p.getRecordTime(), event.getTimings().getBatchWaitMs());
+        List<String> sinks = topics.stream().map(t -> t.equals(outputTopic) ? EnricherTopology.OUTPUT_SINK
+                : EnricherTopology.routeSink(t)).toList();
+        for (int i = 0; i < records.size(); i++) {
+            context.forward(records.get(i), sinks.get(i));
         }
     }
 
+    private void deadLetter(PendingEvent p, DeadLetterReason reason, String message) {
+        deadLetter(p.getKey() == null ? null : bytes(p.getKey()), p.getValue() == null ? null : bytes(p.getValue()),
+                p.getRecordTime(), headersFrom(p.getHeaders()), reason, message,
+                new DeadLetters.Source(p.getSourceTopic(), p.getSourcePartition(), p.getSourceOffset()));
+    }
+
     private void deadLetter(byte[] key, byte[] value, long timestamp, Headers original, DeadLetterReason reason,
-                            String message, String topic, int partition, long offset) {
+                            String message, DeadLetters.Source source) {
+        DeadLetters.Letter letter = DeadLetters.letter(key, value, original, reason, message, source,
+                rules.maxRecordBytes());
         metrics.deadLetter(reason);
-        Headers headers = DeadLetters.headers(original, reason, message, topic, partition, offset);
-        context.forward(new Record<byte[], Object>(key, value, timestamp, headers), EnricherTopology.DLQ_SINK);
+        context.forward(new Record<>(letter.key(), letter.value(), timestamp, letter.headers()), EnricherTopology.DLQ_SINK);
+    }
+
+    @Override
+    public void close() {
+        stalls.clear(context.taskId());
     }
 
     private static List<PendingHeader> headersOf(Headers headers) {

@@ -9,8 +9,8 @@ import dev.enricher.serde.SchemaRegistry;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -21,8 +21,9 @@ import org.apache.kafka.streams.state.StoreBuilder;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The production topology: input topics (bytes) -> {@link EnrichProcessor} with its changelogged pending store
- * -> output topic (EnrichedEvent), route topics and the dead-letter topic (original bytes).
+ * The production topology: input topics (bytes) -> {@link EnrichProcessor} with its changelogged in-memory pending
+ * store -> output topic and route topics (EnrichedEvent, serialized by the processor so that their size is known)
+ * and the dead-letter topic (original bytes). Every sink writes bytes.
  */
 public final class EnricherTopology {
     public static final String SOURCE = "input";
@@ -37,23 +38,24 @@ public final class EnricherTopology {
         return "route-" + topic;
     }
 
-    /**
-     * @param valueSerializer writes EnrichedEvent values (Confluent-format Avro by default); not closed here
-     * @param wallClock milliseconds, for batch delays and wait timings
-     */
-    public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
-                                 LongSupplier wallClock) {
-        return build(config, engine, valueSerializer, wallClock, ProcessingMetrics.NONE, null);
+    /** The pending store's changelog topic, as Kafka Streams names it. */
+    public static String changelogTopic(String applicationId) {
+        return applicationId + "-" + PENDING_STORE + "-changelog";
+    }
+
+    /** As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, ProcessingMetrics, SchemaRegistry, Stalls)}, with no metrics. */
+    public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer) {
+        return build(config, engine, valueSerializer, ProcessingMetrics.NONE, null, new Stalls());
     }
 
     /**
-     * As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, LongSupplier)}, reporting to {@code metrics}.
-     *
+     * @param valueSerializer writes EnrichedEvent values (Confluent-format Avro by default); not closed here
      * @param inputSchemas where the writer schemas of Confluent-format Avro input are looked up; null assumes the
      *     current TextEvent schema
+     * @param stalls where tasks waiting out a transient fault are marked
      */
     public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
-                                 LongSupplier wallClock, ProcessingMetrics metrics, SchemaRegistry inputSchemas) {
+                                 ProcessingMetrics metrics, SchemaRegistry inputSchemas, Stalls stalls) {
         Topology topology = new Topology();
         ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
         String pattern = config.getString(EnricherConfig.INPUT_TOPIC_PATTERN);
@@ -66,23 +68,24 @@ public final class EnricherTopology {
                 config.getString(EnricherConfig.INPUT_JSON_ID_FIELD), config.getInt(EnricherConfig.INPUT_MAX_CHARS),
                 inputSchemas);
         var routes = config.routes();
-        int maxRecords = config.getInt(EnricherConfig.BATCH_MAX_RECORDS);
-        long maxTokens = config.getInt(EnricherConfig.BATCH_MAX_TOKENS);
-        long maxDelay = config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS);
-        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, maxRecords, maxTokens, maxDelay,
-                wallClock, metrics),
-                SOURCE);
+        int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
+        EnrichProcessor.BatchRules rules = new EnrichProcessor.BatchRules(config.getInt(EnricherConfig.BATCH_MAX_RECORDS),
+                config.getInt(EnricherConfig.BATCH_MAX_TOKENS), config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS), maxBytes);
+        String outputTopic = config.getString(EnricherConfig.OUTPUT_TOPIC);
+        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, rules, valueSerializer,
+                outputTopic, metrics, stalls), SOURCE);
         StoreBuilder<KeyValueStore<Long, PendingEvent>> store = Stores.keyValueStoreBuilder(
                         Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.Long(), new PendingEventSerde())
-                .withLoggingEnabled(Map.of());
+                .withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes)));
         topology.addStateStore(store, PROCESSOR);
         ByteArraySerializer bytesOut = new ByteArraySerializer();
-        topology.addSink(OUTPUT_SINK, config.getString(EnricherConfig.OUTPUT_TOPIC), bytesOut, valueSerializer, PROCESSOR);
+        topology.addSink(OUTPUT_SINK, outputTopic, bytesOut, bytesOut, PROCESSOR);
         topology.addSink(DLQ_SINK, config.getString(EnricherConfig.DLQ_TOPIC), bytesOut, bytesOut, PROCESSOR);
         Set<String> routeTopics = new LinkedHashSet<>();
         routes.forEach(r -> routeTopics.add(r.topic()));
+        routeTopics.remove(outputTopic);
         for (String topic : routeTopics) {
-            topology.addSink(routeSink(topic), topic, bytesOut, valueSerializer, PROCESSOR);
+            topology.addSink(routeSink(topic), topic, bytesOut, bytesOut, PROCESSOR);
         }
         return topology;
     }

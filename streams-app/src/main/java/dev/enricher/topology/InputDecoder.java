@@ -131,7 +131,8 @@ public final class InputDecoder {
             return new Decoded(event.getId(), event.getText(), metadata, time == null ? null : time.toEpochMilli());
         } catch (RegistryException.Unavailable e) {
             throw e;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // Hostile length prefixes stop at Avro's limits (AvroLimits); an Error here is the record's, not the JVM's.
             return new Rejected(DeadLetterReason.DESERIALIZATION, "not an Avro TextEvent: " + e);
         }
     }

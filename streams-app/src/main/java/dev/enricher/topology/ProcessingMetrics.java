@@ -14,4 +14,7 @@ public interface ProcessingMetrics {
 
     /** A batch of {@code size} events closed and ran. */
     default void batch(int size) { }
+
+    /** A batch was held back by a transient fault of {@code kind} ({@code engine} or {@code registry}). */
+    default void transientFault(String kind) { }
 }

@@ -238,8 +238,8 @@ class StarterModelsIT {
         Instant t0 = Instant.parse("2026-11-28T10:00:00Z");
         try (EnrichmentEngine engine = dev.enricher.app.EnricherServiceAccess.openEngine(config);
              TopologyTestDriver driver = new TopologyTestDriver(EnricherTopology.build(config, engine,
-                     new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema()),
-                     System::currentTimeMillis), streams, t0)) {
+                     new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema())),
+                     streams, t0)) {
             var input = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer(), t0,
                     Duration.ofMillis(1));
             var output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC),

@@ -67,7 +67,7 @@ class EnricherTopologyTest {
         Properties streams = dev.enricher.app.EnricherService.streamsProperties(config);
         streams.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         streams.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/enricher-ttd");
-        driver = new TopologyTestDriver(EnricherTopology.build(config, engine, serializer, System::currentTimeMillis),
+        driver = new TopologyTestDriver(EnricherTopology.build(config, engine, serializer),
                 streams, T0);
         input = driver.createInputTopic(INPUT, new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
         output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC), new ByteArrayDeserializer(),
@@ -207,7 +207,9 @@ class EnricherTopologyTest {
         input.pipeInput(null, plain);
         input.pipeInput(null, framed);
         closeBatchByTime();
-        for (EnrichedEvent e : output.readValuesToList()) {
+        List<EnrichedEvent> out = output.readValuesToList();
+        assertEquals(2, out.size(), "both encodings are read");
+        for (EnrichedEvent e : out) {
             assertEquals("a1", e.getId());
             assertEquals(Map.of("source", "chat"), e.getMetadata());
             assertEquals(T0, e.getEventTime());

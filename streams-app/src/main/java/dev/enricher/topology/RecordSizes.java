@@ -1,0 +1,36 @@
+package dev.enricher.topology;
+
+import java.nio.charset.StandardCharsets;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+
+/**
+ * Upper bounds of the bytes a record takes in a Kafka record batch of its own, as the producer's {@code
+ * max.request.size} and the broker's {@code max.message.bytes} count them (batch header, record framing, key,
+ * value, headers; before compression).
+ */
+public final class RecordSizes {
+    /** Record batch header (61 bytes) plus the largest varint framing of one record. */
+    static final int RECORD_OVERHEAD = 96;
+    /** Varint lengths of one header's key and value. */
+    static final int HEADER_OVERHEAD = 10;
+
+    private RecordSizes() {}
+
+    public static long upperBound(byte[] key, byte[] value, Headers headers) {
+        return RECORD_OVERHEAD + (key == null ? 0 : key.length) + (value == null ? 0 : value.length)
+                + headerBytes(headers);
+    }
+
+    /** Bytes of the headers in a record: keys in UTF-8, values, their framing. */
+    public static long headerBytes(Headers headers) {
+        long total = 0;
+        if (headers != null) {
+            for (Header h : headers) {
+                total += HEADER_OVERHEAD + h.key().getBytes(StandardCharsets.UTF_8).length
+                        + (h.value() == null ? 0 : h.value().length);
+            }
+        }
+        return total;
+    }
+}
