@@ -5,7 +5,6 @@ import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
 import dev.enricher.metrics.ServiceMetrics;
-import dev.enricher.serde.AvroLimits;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.ConfluentRegistryClient;
 import dev.enricher.serde.Registries;
@@ -20,6 +19,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 import dev.enricher.topology.EnricherTopology;
 import dev.enricher.topology.Stalls;
+import dev.enricher.topology.TooLargeHandler;
 import java.util.function.UnaryOperator;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -90,7 +90,6 @@ public final class EnricherService implements AutoCloseable {
     public static EnricherService create(EnricherConfig config, SchemaRegistry registry,
                                          UnaryOperator<EnrichmentEngine.Inference> inference) {
         LOG.info("configuration: {}", config.effective());
-        AvroLimits.apply(config.getInt(EnricherConfig.OUTPUT_MAX_BYTES));
         Properties streamsProperties = streamsProperties(config);
         TopicLimits.check(config, streamsProperties, TOPIC_CHECK_TIMEOUT_MS);
         EnrichmentEngine models = openEngine(config);
@@ -173,7 +172,8 @@ public final class EnricherService implements AutoCloseable {
      * Kafka Streams settings derived from the service configuration, then the {@code kafka.*} overrides. Sources
      * read bytes, so no record fails deserialization inside Kafka Streams: the service's own dead letters cover
      * bad input, and Kafka Streams' dead-letter setting stays off (it would also dead-letter records that failed
-     * for transient reasons). The producer's max.request.size is output.max.bytes.
+     * for transient reasons). The producer's max.request.size is output.max.bytes; records the broker refuses as
+     * too large anyway go to {@link TooLargeHandler}.
      */
     public static Properties streamsProperties(EnricherConfig config) {
         Properties p = new Properties();
@@ -184,6 +184,8 @@ public final class EnricherService implements AutoCloseable {
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(EnricherConfig.STATE_DIR));
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 config.getInt(EnricherConfig.OUTPUT_MAX_BYTES));
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, TooLargeHandler.class);
+        p.put(TooLargeHandler.DLQ_TOPIC_CONFIG, config.getString(EnricherConfig.DLQ_TOPIC));
         p.putAll(config.kafkaOverrides());
         return p;
     }

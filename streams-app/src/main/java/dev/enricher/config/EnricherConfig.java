@@ -121,7 +121,7 @@ public final class EnricherConfig extends AbstractConfig {
             .define(OUTPUT_ROUTES, Type.LIST, List.of(), Importance.MEDIUM,
                     "Extra topics for events whose classifier score for a label reaches a threshold, as "
                             + "label:threshold:topic entries, e.g. toxic:0.8:review,insult:0.9:review.")
-            .define(OUTPUT_MAX_BYTES, Type.INT, 1_048_576, Range.between(16_384, 1_000_000_000), Importance.MEDIUM,
+            .define(OUTPUT_MAX_BYTES, Type.INT, 1_048_576, Range.between(4096, 1_000_000_000), Importance.MEDIUM,
                     "Largest record the service writes (output, route, dead-letter and pending-store changelog "
                             + "topics; key, value, headers and batch framing counted). A larger one becomes a compact "
                             + "dead letter (reason too_large, or its own reason with the truncated header). Checked at "

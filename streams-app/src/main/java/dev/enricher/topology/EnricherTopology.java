@@ -4,6 +4,7 @@ import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.PendingEvent;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
+import dev.enricher.serde.AvroLimits;
 import dev.enricher.serde.PendingEventSerde;
 import dev.enricher.serde.SchemaRegistry;
 import java.util.LinkedHashSet;
@@ -23,7 +24,8 @@ import org.apache.kafka.streams.state.Stores;
 /**
  * The production topology: input topics (bytes) -> {@link EnrichProcessor} with its changelogged in-memory pending
  * store -> output topic and route topics (EnrichedEvent, serialized by the processor so that their size is known)
- * and the dead-letter topic (original bytes). Every sink writes bytes.
+ * and the dead-letter topic (original bytes). Every sink writes bytes. Building it sets Avro's decoder limits
+ * ({@link AvroLimits}) to output.max.bytes, the largest record the topology keeps or decodes.
  */
 public final class EnricherTopology {
     public static final String SOURCE = "input";
@@ -56,6 +58,8 @@ public final class EnricherTopology {
      */
     public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
                                  ProcessingMetrics metrics, SchemaRegistry inputSchemas, Stalls stalls) {
+        int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
+        AvroLimits.apply(maxBytes);
         Topology topology = new Topology();
         ByteArrayDeserializer bytesIn = new ByteArrayDeserializer();
         String pattern = config.getString(EnricherConfig.INPUT_TOPIC_PATTERN);
@@ -68,7 +72,6 @@ public final class EnricherTopology {
                 config.getString(EnricherConfig.INPUT_JSON_ID_FIELD), config.getInt(EnricherConfig.INPUT_MAX_CHARS),
                 inputSchemas);
         var routes = config.routes();
-        int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
         EnrichProcessor.BatchRules rules = new EnrichProcessor.BatchRules(config.getInt(EnricherConfig.BATCH_MAX_RECORDS),
                 config.getInt(EnricherConfig.BATCH_MAX_TOKENS), config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS), maxBytes);
         String outputTopic = config.getString(EnricherConfig.OUTPUT_TOPIC);

@@ -10,10 +10,13 @@ import org.apache.kafka.common.header.Headers;
  * value, headers; before compression).
  */
 public final class RecordSizes {
-    /** Record batch header (61 bytes) plus the largest varint framing of one record. */
-    static final int RECORD_OVERHEAD = 96;
-    /** Varint lengths of one header's key and value. */
-    static final int HEADER_OVERHEAD = 10;
+    /**
+     * Record batch header (61 bytes) plus the largest framing of one record (attributes, timestamp and offset
+     * deltas, the varint lengths of the record, key, value and header count: 36 bytes), rounded up.
+     */
+    static final int RECORD_OVERHEAD = 128;
+    /** Varint lengths of one header's key and value, rounded up to cover the pending store's Avro framing too. */
+    static final int HEADER_OVERHEAD = 16;
 
     private RecordSizes() {}
 

@@ -10,6 +10,7 @@ import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.TextEvent;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
+import dev.enricher.engine.ModelFaults;
 import dev.enricher.inference.SequenceClassification;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.InProcessSchemaRegistry;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
@@ -44,6 +46,7 @@ class EnricherTopologyTest {
     private TopologyTestDriver driver;
     private EnrichmentEngine engine;
     private final InProcessSchemaRegistry registry = new InProcessSchemaRegistry();
+    private final Stalls stalls = new Stalls();
     private TestInputTopic<byte[], byte[]> input;
     private TestOutputTopic<byte[], EnrichedEvent> output;
     private TestOutputTopic<byte[], byte[]> dlq;
@@ -61,14 +64,19 @@ class EnricherTopologyTest {
     }
 
     private void start(Map<String, Object> props) {
+        start(props, UnaryOperator.identity());
+    }
+
+    /** Starts the topology with every call into the models going through {@code faults}. */
+    private void start(Map<String, Object> props, UnaryOperator<EnrichmentEngine.Inference> faults) {
         EnricherConfig config = new EnricherConfig(props);
         engine = dev.enricher.app.EnricherServiceAccess.openEngine(config);
         var serializer = new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema());
         Properties streams = dev.enricher.app.EnricherService.streamsProperties(config);
         streams.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         streams.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/enricher-ttd");
-        driver = new TopologyTestDriver(EnricherTopology.build(config, engine, serializer),
-                streams, T0);
+        driver = new TopologyTestDriver(EnricherTopology.build(config, engine.withInference(faults), serializer,
+                ProcessingMetrics.NONE, null, stalls), streams, T0);
         input = driver.createInputTopic(INPUT, new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
         output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC), new ByteArrayDeserializer(),
                 new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
@@ -282,6 +290,126 @@ class EnricherTopologyTest {
         input.pipeInput(null, "secret text".getBytes(StandardCharsets.UTF_8));
         closeBatchByTime();
         assertNull(output.readValue().getText());
+    }
+
+    private List<TestRecord<byte[], byte[]>> deadLetters(int expected) {
+        List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
+        assertEquals(expected, dead.size(), "dead letters");
+        return dead;
+    }
+
+    @Test
+    void anInputRecordTooLargeForThePendingStoreBecomesACompactDeadLetter() {
+        Map<String, Object> props = baseConfig("text");
+        props.put(EnricherConfig.OUTPUT_MAX_BYTES, 4096);
+        start(props);
+        byte[] big = "x".repeat(5000).getBytes(StandardCharsets.UTF_8);
+        input.pipeInput("k".getBytes(StandardCharsets.UTF_8), big);
+        input.pipeInput(null, "the next one".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
+        assertEquals("too_large", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
+        assertEquals("0", DeadLetters.header(letter.headers(), DeadLetters.OFFSET_HEADER));
+        assertEquals("key=1 value=5000 headers=0", DeadLetters.header(letter.headers(), DeadLetters.TRUNCATED_HEADER));
+        assertArrayEquals(java.util.Arrays.copyOf(big, DeadLetters.COMPACT_PREFIX_BYTES), letter.value());
+        assertTrue(DeadLetters.header(letter.headers(), DeadLetters.MESSAGE_HEADER).contains("output.max.bytes=4096"));
+        assertEquals(List.of("the next one"), output.readValuesToList().stream().map(EnrichedEvent::getText).toList());
+        assertEquals(0, pendingEvents());
+    }
+
+    @Test
+    void anEnrichedEventOverOutputMaxBytesBecomesADeadLetterAndProcessingGoesOn() {
+        Map<String, Object> props = baseConfig("text");
+        props.put(EnricherConfig.OUTPUT_MAX_BYTES, 4096);
+        start(props);
+        // 3,800 bytes fit in the store (at most 4,062 with its framing); the enriched event carries the same text
+        // plus scores, entities and two 64-character model hashes
+        String manyTokens = "word ".repeat(760);
+        input.pipeInput(null, manyTokens.getBytes(StandardCharsets.UTF_8));
+        input.pipeInput(null, "ok".getBytes(StandardCharsets.UTF_8));
+        closeBatchByTime();
+        TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
+        assertEquals("too_large", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
+        assertEquals("key=0 value=3800 headers=0", DeadLetters.header(letter.headers(), DeadLetters.TRUNCATED_HEADER),
+                "the original plus the dead-letter headers is over the limit too: compact");
+        assertArrayEquals(manyTokens.substring(0, DeadLetters.COMPACT_PREFIX_BYTES).getBytes(StandardCharsets.UTF_8),
+                letter.value());
+        String message = DeadLetters.header(letter.headers(), DeadLetters.MESSAGE_HEADER);
+        assertTrue(message.contains("enriched event of about") && message.contains("output.max.bytes=4096"), message);
+        assertEquals(List.of("ok"), output.readValuesToList().stream().map(EnrichedEvent::getText).toList());
+        System.out.println("too large for the output: " + message);
+    }
+
+    @Test
+    void aDeadLetterOverTheLimitIsSentCompactWithItsReason() {
+        Map<String, Object> props = baseConfig("json");
+        props.put(EnricherConfig.OUTPUT_MAX_BYTES, 4096);
+        start(props);
+        byte[] notJson = ("{" + "y".repeat(3799)).getBytes(StandardCharsets.UTF_8);
+        input.pipeInput(null, notJson);
+        closeBatchByTime();
+        TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
+        assertEquals("deserialization", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
+        assertEquals("key=0 value=3800 headers=0", DeadLetters.header(letter.headers(), DeadLetters.TRUNCATED_HEADER));
+        assertEquals(DeadLetters.COMPACT_PREFIX_BYTES, letter.value().length);
+    }
+
+    @Test
+    void aHostileAvroLengthPrefixIsDeadLetteredWithoutAllocatingIt() {
+        start(baseConfig("avro"));
+        // TextEvent: id = union branch 1 (string) whose length prefix claims 2,147,483,639 bytes
+        byte[] hostile = {0x02, (byte) 0xEE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F, 'a', 'b', 'c'};
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        input.pipeInput(null, hostile);
+        closeBatchByTime();
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
+        String message = DeadLetters.header(letter.headers(), DeadLetters.MESSAGE_HEADER);
+        System.out.println("hostile Avro record: " + allocated / 1024 + " KiB allocated; " + message);
+        assertEquals("deserialization", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
+        assertTrue(message.contains("2147483639"), message);
+        assertTrue(allocated < 64L << 20, "no 2 GiB buffer: " + allocated + " bytes allocated");
+    }
+
+    @Test
+    void modelsFailingOnEveryInputKeepTheEventsPendingUntilTheyRecover() {
+        ModelFaults faults = ModelFaults.failFirst(8);
+        start(baseConfig("text"), faults);
+        for (int i = 0; i < 3; i++) {
+            input.pipeInput(null, ("event " + i).getBytes(StandardCharsets.UTF_8));
+        }
+        closeBatchByTime();
+        assertEquals(0, output.getQueueSize(), "nothing enriched while the models fail");
+        assertTrue(dlq.isEmpty(), "nothing dead-lettered for a fault of the models");
+        assertEquals(3, pendingEvents(), "the events wait in the store");
+        assertTrue(stalls.any(), "the task is marked stalled (the service is not ready)");
+        int attempts = 0;
+        while (output.isEmpty() && attempts++ < 20) {
+            driver.advanceWallClockTime(Duration.ofMillis(EnrichProcessor.MAX_BACKOFF_MS));
+        }
+        List<EnrichedEvent> out = output.readValuesToList();
+        assertEquals(3, out.size(), "all enriched once the fault passed");
+        assertEquals(List.of("event 0", "event 1", "event 2"), out.stream().map(EnrichedEvent::getText).toList());
+        assertTrue(dlq.isEmpty());
+        assertEquals(0, pendingEvents());
+        assertTrue(!stalls.any(), "ready again");
+        System.out.println("models failing " + faults.failures() + " calls: 0 dead letters, 3 enriched after recovery");
+    }
+
+    @Test
+    void anEventTheModelsFailOnAloneIsDeadLetteredAndTheOthersAreEnriched() {
+        start(baseConfig("text"), ModelFaults.failOn("poison"));
+        for (String text : new String[] {"before", "poison", "after"}) {
+            input.pipeInput(null, text.getBytes(StandardCharsets.UTF_8));
+        }
+        closeBatchByTime();
+        TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
+        assertEquals("inference", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
+        assertArrayEquals("poison".getBytes(StandardCharsets.UTF_8), letter.value());
+        assertEquals("1", DeadLetters.header(letter.headers(), DeadLetters.OFFSET_HEADER));
+        assertEquals(List.of("before", "after"), output.readValuesToList().stream().map(EnrichedEvent::getText).toList());
+        assertTrue(!stalls.any());
     }
 
     static byte[] avro(TextEvent event) throws Exception {

@@ -1,0 +1,89 @@
+package dev.enricher.engine;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.enricher.TestModels;
+import dev.enricher.app.EnricherServiceAccess;
+import dev.enricher.config.EnricherConfig;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The engine tells a bad record (fails alone, others work) from failing models (everything fails). */
+class EnrichmentEngineFaultsTest {
+    private static EnrichmentEngine models;
+
+    @BeforeAll
+    static void open() {
+        models = EnricherServiceAccess.openEngine(new EnricherConfig(Map.of(
+                EnricherConfig.INPUT_TOPICS, "in",
+                EnricherConfig.CLASSIFIER_MODEL_DIR, TestModels.bundle(TestModels.SENTIMENT).toString(),
+                EnricherConfig.NER_MODEL_DIR, TestModels.bundle(TestModels.NER).toString())));
+    }
+
+    @AfterAll
+    static void close() {
+        models.close();
+    }
+
+    static List<EnrichmentEngine.Event> events(String... texts) {
+        return java.util.stream.IntStream.range(0, texts.length).mapToObj(i -> new EnrichmentEngine.Event("e" + i,
+                texts[i], "in", 0, i, 1_000L, null, null, 1_000L)).toList();
+    }
+
+    @Test
+    void anEventTheModelsFailOnAloneGetsAFailureAndTheOthersTheirResults() {
+        ModelFaults faults = ModelFaults.failOn("poison");
+        List<EnrichmentEngine.Outcome> outcomes = models.withInference(faults)
+                .enrich(events("first", "poison", "third"), 2_000L);
+        assertEquals(3, outcomes.size());
+        assertNotNull(outcomes.get(0).event());
+        assertTrue(outcomes.get(1).failure().contains("out of data bounds"), outcomes.get(1).failure());
+        assertNull(outcomes.get(1).event());
+        assertNotNull(outcomes.get(2).event());
+        assertEquals(1_000L, outcomes.get(0).event().getTimings().getBatchWaitMs(), "waits on the caller's clock");
+    }
+
+    @Test
+    void aLoneBadEventIsToldApartByTheProbe() {
+        ModelFaults faults = ModelFaults.failOn("poison");
+        List<EnrichmentEngine.Outcome> outcomes = models.withInference(faults).enrich(events("poison"), 2_000L);
+        assertEquals(1, outcomes.size());
+        assertNotNull(outcomes.get(0).failure());
+        assertEquals(4, faults.calls(), "batch, alone, probe, alone again");
+    }
+
+    @Test
+    void modelsFailingOnEveryInputThrowEngineFailureAndNoOutcome() {
+        ModelFaults faults = ModelFaults.failAlways();
+        EnrichmentEngine.EngineFailure e = assertThrows(EnrichmentEngine.EngineFailure.class,
+                () -> models.withInference(faults).enrich(events("a", "b"), 2_000L));
+        assertTrue(e.getMessage().contains("Session is closed"), e.getMessage());
+    }
+
+    @Test
+    void aFaultThatPassesDeadLettersNothing() {
+        ModelFaults faults = ModelFaults.failFirst(2);
+        List<EnrichmentEngine.Outcome> outcomes = models.withInference(faults).enrich(events("a", "b", "c"), 2_000L);
+        assertEquals(3, outcomes.size());
+        for (EnrichmentEngine.Outcome o : outcomes) {
+            assertNull(o.failure(), "the first event failed alone once, then worked after the probe");
+        }
+    }
+
+    @Test
+    void aFaultLastingThroughTheProbeIsAnEngineFailureAndTheNextCallWorks() {
+        ModelFaults faults = ModelFaults.failFirst(3);
+        EnrichmentEngine engine = models.withInference(faults);
+        assertThrows(EnrichmentEngine.EngineFailure.class, () -> engine.enrich(events("a"), 2_000L));
+        List<EnrichmentEngine.Outcome> retried = engine.enrich(events("a"), 3_000L);
+        assertEquals(1, retried.size());
+        assertNull(retried.get(0).failure());
+    }
+}
