@@ -194,8 +194,9 @@ public final class EnricherService implements AutoCloseable {
     public void start() {
         int port = config.getInt(EnricherConfig.HTTP_PORT);
         if (port >= 0) {
-            http = HttpEndpoints.start(port, metrics::scrape, this::live, this::ready);
-            LOG.info("metrics and probes on port {}: {} {} {}", http.port(), HttpEndpoints.METRICS_PATH,
+            String address = config.getString(EnricherConfig.HTTP_BIND_ADDRESS);
+            http = HttpEndpoints.start(address, port, metrics::scrape, this::live, this::ready);
+            LOG.info("metrics and probes on {} port {}: {} {} {}", address, http.port(), HttpEndpoints.METRICS_PATH,
                     HttpEndpoints.LIVE_PATH, HttpEndpoints.READY_PATH);
         }
         // Transient faults (failing models, an unreachable registry) are retried inside the tasks, which stay

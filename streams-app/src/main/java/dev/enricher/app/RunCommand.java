@@ -46,8 +46,16 @@ final class RunCommand implements Callable<Integer> {
             // The exit code of a SIGTERM-ed JVM would be 143 whatever happened: say instead whether it was clean.
             Runtime.getRuntime().halt(clean && service.failure().isEmpty() ? 0 : 1);
         }, "enricher-shutdown");
+        try {
+            service.start();
+        } catch (RuntimeException e) {
+            LOG.error("cannot start: {}", e.getMessage());
+            System.err.println("cannot start: " + e.getMessage());
+            service.close(timeout);
+            return 1;
+        }
+        // Only a started service is stopped by the hook, whose exit code says whether that was clean.
         Runtime.getRuntime().addShutdownHook(hook);
-        service.start();
         while (!service.awaitStop(Duration.ofSeconds(1))) {
             // runs until Kafka Streams stops: a fatal error, or close() from the shutdown hook
         }

@@ -91,6 +91,7 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String SCHEMA_REGISTRY_RETRY_BACKOFF_MS = "schema.registry.retry.backoff.ms";
     public static final String OUTPUT_VALUE_SERDE = "output.value.serde";
     public static final String HTTP_PORT = "http.port";
+    public static final String HTTP_BIND_ADDRESS = "http.bind.address";
     public static final String LOG_FORMAT = "log.format";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
 
@@ -222,6 +223,10 @@ public final class EnricherConfig extends AbstractConfig {
                             + "serde.")
             .define(HTTP_PORT, Type.INT, 8080, Range.between(-1, 65535), Importance.MEDIUM,
                     "Port of /metrics (Prometheus), /health/live and /health/ready; 0 picks a free port, -1 disables.")
+            .define(HTTP_BIND_ADDRESS, Type.STRING, "0.0.0.0", new ConfigDef.NonEmptyString(), Importance.LOW,
+                    "Address http.port listens on: 0.0.0.0 for all interfaces (IPv6 too on a dual-stack JVM), or one "
+                            + "address or host name of this machine, e.g. 127.0.0.1 for loopback only (then neither "
+                            + "Kubernetes probes nor Prometheus can reach it from outside the pod).")
             .define(LOG_FORMAT, Type.STRING, "text", ValidString.in("text", "json"), Importance.LOW,
                     "Log lines as plain text or as one JSON object per line.")
             .define(SHUTDOWN_TIMEOUT_MS, Type.INT, 30_000, Range.atLeast(1000), Importance.LOW,

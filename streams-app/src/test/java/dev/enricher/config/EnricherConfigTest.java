@@ -28,6 +28,7 @@ class EnricherConfigTest {
         assertEquals(EnricherConfig.InputFormat.JSON, config.inputFormat());
         assertEquals("cpu", config.getString(EnricherConfig.INFERENCE_DEVICE));
         assertEquals("exact", config.inferenceSettings().precision().id());
+        assertEquals("0.0.0.0", config.getString(EnricherConfig.HTTP_BIND_ADDRESS));
     }
 
     @Test
@@ -52,6 +53,7 @@ class EnricherConfigTest {
         assertBad(EnricherConfig.BATCH_MAX_DELAY_MS, -1, "batch.max.delay.ms");
         assertBad(EnricherConfig.OUTPUT_ROUTES, "toxic:high:review", "output.routes");
         assertBad(EnricherConfig.DLQ_TOPIC, "enriched", "dlq.topic");
+        assertBad(EnricherConfig.HTTP_BIND_ADDRESS, "", "http.bind.address");
     }
 
     @Test
