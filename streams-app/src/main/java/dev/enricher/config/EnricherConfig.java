@@ -10,6 +10,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +19,12 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -26,6 +33,7 @@ import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.ValidString;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
+import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The service's configuration, in Kafka's {@link ConfigDef} style: every key typed, defaulted, validated and
@@ -96,6 +104,20 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
 
     public enum InputFormat { JSON, TEXT, AVRO }
+
+    /**
+     * The pending store's name, as {@code EnricherTopology.PENDING_STORE} (config cannot depend on topology): its
+     * changelog topic is {@code <application.id>-pending-events-changelog}.
+     */
+    static final String PENDING_STORE = "pending-events";
+
+    /** Prefixes Kafka Streams strips to pass a setting to one of its clients (e.g. {@code producer.}). */
+    private static final List<String> STREAMS_CLIENT_PREFIXES = List.of(StreamsConfig.PRODUCER_PREFIX,
+            StreamsConfig.CONSUMER_PREFIX, StreamsConfig.MAIN_CONSUMER_PREFIX, StreamsConfig.RESTORE_CONSUMER_PREFIX,
+            StreamsConfig.GLOBAL_CONSUMER_PREFIX, StreamsConfig.ADMIN_CLIENT_PREFIX);
+
+    /** Keys of type PASSWORD in the definitions of Kafka Streams and its producer, consumer and admin clients. */
+    private static final Set<String> KAFKA_PASSWORD_KEYS = kafkaPasswordKeys();
 
     private static final ConfigDef CONFIG = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, "localhost:9092", Importance.HIGH,
@@ -306,6 +328,8 @@ public final class EnricherConfig extends AbstractConfig {
         nerOptions();
         routes();
         labelThresholds();
+        checkInputPattern();
+        checkNoTopicLoops();
         classifierOptions();
         double threshold = getDouble(CLASSIFIER_THRESHOLD);
         if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
@@ -365,10 +389,16 @@ public final class EnricherConfig extends AbstractConfig {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String entry : getList(CLASSIFIER_LABEL_THRESHOLDS)) {
             int colon = entry.lastIndexOf(':');
+            double threshold;
             try {
-                out.put(entry.substring(0, colon).trim(), Double.parseDouble(entry.substring(colon + 1).trim()));
+                threshold = Double.parseDouble(entry.substring(colon + 1).trim());
+                out.put(entry.substring(0, colon).trim(), threshold);
             } catch (RuntimeException e) {
                 throw new ConfigException(CLASSIFIER_LABEL_THRESHOLDS, entry, "entries of the form label:threshold");
+            }
+            if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
+                throw new ConfigException(CLASSIFIER_LABEL_THRESHOLDS, entry, "a threshold between 0 and 1 (other "
+                        + "values only with classifier.function=none)");
             }
         }
         return out;
@@ -379,13 +409,99 @@ public final class EnricherConfig extends AbstractConfig {
         return kafkaOverrides;
     }
 
-    /** Every setting with its effective value, secrets masked: for the log line at start. */
+    /**
+     * Every setting with its effective value, secrets masked: for the log line at start. Masked are PASSWORD keys,
+     * {@code kafka.*} keys whose Kafka Streams, producer, consumer or admin definition is a PASSWORD (also under
+     * Streams' client prefixes such as {@code producer.}) and the user-info of schema.registry.url (up to its last
+     * {@code @}).
+     */
     public Map<String, String> effective() {
         Map<String, String> out = new TreeMap<>();
         values().forEach((k, v) -> out.put(k, v instanceof Password ? "[hidden]" : String.valueOf(v)));
-        out.computeIfPresent(SCHEMA_REGISTRY_URL, (k, v) -> v.replaceAll("//[^/@]*@", "//[hidden]@"));
-        kafkaOverrides.forEach((k, v) -> out.put(KAFKA_PREFIX + k,
-                k.contains("password") || k.contains("secret") || k.contains("sasl.jaas") ? "[hidden]" : String.valueOf(v)));
+        out.computeIfPresent(SCHEMA_REGISTRY_URL,
+                (k, v) -> v.replaceAll("^([A-Za-z][A-Za-z0-9+.-]*://)?.*@", "$1[hidden]@"));
+        kafkaOverrides.forEach((k, v) -> out.put(KAFKA_PREFIX + k, isKafkaSecret(k) || k.contains("password")
+                || k.contains("secret") || k.contains("sasl.jaas") ? "[hidden]" : String.valueOf(v)));
         return out;
+    }
+
+    /**
+     * Whether a Kafka Streams setting (without {@code kafka.}) is a PASSWORD in Kafka's own definitions, directly or
+     * under one of Streams' client prefixes (e.g. {@code producer.ssl.key.password}).
+     */
+    static boolean isKafkaSecret(String key) {
+        if (KAFKA_PASSWORD_KEYS.contains(key)) {
+            return true;
+        }
+        for (String prefix : STREAMS_CLIENT_PREFIXES) {
+            if (key.startsWith(prefix) && KAFKA_PASSWORD_KEYS.contains(key.substring(prefix.length()))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Set<String> kafkaPasswordKeys() {
+        Set<String> keys = new TreeSet<>();
+        for (ConfigDef def : List.of(StreamsConfig.configDef(), ProducerConfig.configDef(), ConsumerConfig.configDef(),
+                AdminClientConfig.configDef())) {
+            def.configKeys().forEach((name, key) -> {
+                if (key.type == Type.PASSWORD) {
+                    keys.add(name);
+                }
+            });
+        }
+        return Set.copyOf(keys);
+    }
+
+    /** The topic pattern, when set, must compile: Kafka Streams subscribes with it. */
+    private void checkInputPattern() {
+        String pattern = getString(INPUT_TOPIC_PATTERN);
+        if (pattern.isEmpty()) {
+            return;
+        }
+        try {
+            Pattern.compile(pattern);
+        } catch (PatternSyntaxException e) {
+            throw new ConfigException(INPUT_TOPIC_PATTERN, pattern, "a Java regular expression (" + e.getDescription()
+                    + " at index " + e.getIndex() + ")");
+        }
+    }
+
+    /**
+     * No input topic, and no topic the input pattern matches (whole name, as Kafka's subscription does), is one the
+     * service writes to: output.topic, dlq.topic, a route topic or the pending store's changelog. Reading one of
+     * them feeds the service its own records without end.
+     */
+    private void checkNoTopicLoops() {
+        Map<String, String> written = new LinkedHashMap<>();
+        written.put(getString(OUTPUT_TOPIC), OUTPUT_TOPIC);
+        written.putIfAbsent(getString(DLQ_TOPIC), DLQ_TOPIC);
+        routes().forEach(r -> written.putIfAbsent(r.topic(), "a route topic of " + OUTPUT_ROUTES));
+        written.putIfAbsent(getString(APPLICATION_ID) + "-" + PENDING_STORE + "-changelog",
+                "the changelog of the " + PENDING_STORE + " store");
+        String pattern = getString(INPUT_TOPIC_PATTERN);
+        List<String> loops = new ArrayList<>();
+        if (pattern.isEmpty()) {
+            for (String topic : getList(INPUT_TOPICS)) {
+                if (written.containsKey(topic)) {
+                    loops.add(topic + " (" + written.get(topic) + ")");
+                }
+            }
+        } else {
+            Pattern compiled = Pattern.compile(pattern);
+            written.forEach((topic, what) -> {
+                if (compiled.matcher(topic).matches()) {
+                    loops.add(topic + " (" + what + ")");
+                }
+            });
+        }
+        if (!loops.isEmpty()) {
+            String key = pattern.isEmpty() ? INPUT_TOPICS : INPUT_TOPIC_PATTERN;
+            Object value = pattern.isEmpty() ? getList(INPUT_TOPICS) : pattern;
+            throw new ConfigException(key, value, "must not " + (pattern.isEmpty() ? "list" : "match")
+                    + " a topic the service writes (it would read its own records in a loop): "
+                    + String.join(", ", loops));
+        }
     }
 }

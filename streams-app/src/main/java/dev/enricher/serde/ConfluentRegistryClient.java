@@ -27,8 +27,10 @@ import org.apache.avro.Schema;
 /**
  * A client of the Confluent schema-registry REST API, spoken by Confluent Schema Registry, Apicurio
  * ({@code /apis/ccompat/v7}), Karapace and Redpanda: registers schemas under a subject and looks them up by id.
- * Results are cached; requests that fail for lack of an answer (connection refused, timeouts, 5xx) are retried
- * {@code retries} times with a fixed backoff. Thread-safe.
+ * Results are cached; registrations and {@link #latestId} (the start-up work) that fail for lack of an answer
+ * (connection refused, timeouts, 5xx) are retried {@code retries} times with a fixed backoff, while {@link #byId}
+ * (called from stream threads at run time) makes one attempt. Messages and {@link #url()} show the URL with its
+ * user-info hidden; the URL as given is used only for requests. Thread-safe.
  */
 public final class ConfluentRegistryClient implements SchemaRegistry {
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -37,7 +39,8 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
     /**
      * How to reach the registry.
      *
-     * @param url base URL, e.g. {@code http://registry:8080/apis/ccompat/v7}
+     * @param url base URL, e.g. {@code http://registry:8080/apis/ccompat/v7}; user-info in it is never shown, and
+     *     not sent either (Java's HTTP client ignores it): use {@code basicAuthUserInfo}
      * @param basicAuthUserInfo {@code user:password}, or empty
      * @param bearerToken a token sent as {@code Authorization: Bearer}, or empty
      * @param trustStore PKCS12/JKS trust store for TLS, or empty for the JVM's default
@@ -45,13 +48,29 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
      */
     public record Settings(String url, Optional<String> basicAuthUserInfo, Optional<String> bearerToken,
                            Optional<Store> trustStore, Optional<Store> keyStore, Duration requestTimeout, int retries,
-                           Duration retryBackoff) {}
+                           Duration retryBackoff) {
+        /** The URL's user-info and the secrets hidden. */
+        @Override
+        public String toString() {
+            return "Settings[url=" + redact(url) + ", basicAuthUserInfo=" + basicAuthUserInfo.map(s -> "[hidden]")
+                    + ", bearerToken=" + bearerToken.map(s -> "[hidden]") + ", trustStore=" + trustStore + ", keyStore="
+                    + keyStore + ", requestTimeout=" + requestTimeout + ", retries=" + retries + ", retryBackoff="
+                    + retryBackoff + "]";
+        }
+    }
 
     /** A key or trust store file. */
-    public record Store(Path location, String password, String type) {}
+    public record Store(Path location, String password, String type) {
+        /** The password hidden. */
+        @Override
+        public String toString() {
+            return "Store[location=" + location + ", password=[hidden], type=" + type + "]";
+        }
+    }
 
     private final Settings settings;
     private final String baseUrl;
+    private final String shownUrl;
     private final HttpClient http;
     private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
@@ -59,6 +78,13 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
     public ConfluentRegistryClient(Settings settings) {
         this.settings = settings;
         this.baseUrl = settings.url().replaceAll("/+$", "");
+        this.shownUrl = redact(baseUrl);
+        try {
+            HttpRequest.newBuilder(URI.create(baseUrl));
+        } catch (IllegalArgumentException e) {
+            // not chained: its message quotes the URL, user-info included
+            throw new RegistryException("schema registry URL " + shownUrl + " is not a valid http(s) URL with a host");
+        }
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(settings.requestTimeout());
         if (settings.trustStore().isPresent() || settings.keyStore().isPresent()) {
             builder.sslContext(sslContext(settings));
@@ -66,8 +92,18 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         this.http = builder.build();
     }
 
+    /** The base URL with its user-info hidden ({@code http://[hidden]@host/...}): for messages and logs. */
     public String url() {
-        return baseUrl;
+        return shownUrl;
+    }
+
+    /**
+     * {@code url} with everything between the scheme's {@code ://} (or the start) and its last {@code @} replaced by
+     * {@code [hidden]}: a password holding {@code @} or {@code /} is hidden whole; a path holding {@code @} hides
+     * more than needed.
+     */
+    public static String redact(String url) {
+        return url.replaceAll("^([A-Za-z][A-Za-z0-9+.-]*://)?.*@", "$1[hidden]@");
     }
 
     @Override
@@ -82,7 +118,7 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
                 + " under subject " + subject);
         int id = answer.path("id").asInt(-1);
         if (id < 0) {
-            throw new RegistryException("schema registry " + baseUrl + " answered registration under " + subject
+            throw new RegistryException("schema registry " + shownUrl + " answered registration under " + subject
                     + " without an id: " + answer);
         }
         idsBySubjectAndSchema.put(key, id);
@@ -90,15 +126,24 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         return id;
     }
 
+    /**
+     * The schema of an id, cached. Called from stream threads when Avro input carries an id not seen yet, so it
+     * makes ONE request, bounded by the request timeout, and never the start-up retries: a retry loop there could
+     * outlast {@code max.poll.interval.ms}. The caller retries with its own backoff (the service replaces the stream
+     * thread, which reads the record again).
+     *
+     * @throws RegistryException.Unavailable when that request gets no answer or a server error
+     */
     @Override
     public Schema byId(int id) {
         Schema cached = schemasById.get(id);
         if (cached != null) {
             return cached;
         }
-        JsonNode answer = send("GET", "/schemas/ids/" + id, null, "look up schema id " + id);
+        JsonNode answer = sendOnce("GET", "/schemas/ids/" + id, null, "look up schema id " + id
+                + " (one attempt at run time)");
         if (!answer.path("schema").isTextual()) {
-            throw new RegistryException("schema registry " + baseUrl + " answered the lookup of schema id " + id
+            throw new RegistryException("schema registry " + shownUrl + " answered the lookup of schema id " + id
                     + " without a schema: " + answer);
         }
         Schema schema = new Schema.Parser().parse(answer.path("schema").asText());
@@ -144,11 +189,11 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new RegistryException.Unavailable("schema registry " + baseUrl + " cannot be reached to " + what + ": "
-                    + e, e);
+            throw new RegistryException.Unavailable("schema registry " + shownUrl + " cannot be reached to " + what
+                    + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new RegistryException.Unavailable("interrupted while asking schema registry " + baseUrl + " to "
+            throw new RegistryException.Unavailable("interrupted while asking schema registry " + shownUrl + " to "
                     + what, e);
         }
         int status = response.statusCode();
@@ -156,20 +201,20 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
             try {
                 return JSON.readTree(response.body());
             } catch (IOException e) {
-                throw new RegistryException("schema registry " + baseUrl + " answered " + what + " with invalid JSON: "
+                throw new RegistryException("schema registry " + shownUrl + " answered " + what + " with invalid JSON: "
                         + response.body(), e);
             }
         }
         String answer = "HTTP " + status + " " + response.body();
         if (status >= 500) {
-            throw new RegistryException.Unavailable("schema registry " + baseUrl + " failed to " + what + ": " + answer,
-                    null);
+            throw new RegistryException.Unavailable("schema registry " + shownUrl + " failed to " + what + ": "
+                    + answer, null);
         }
         if (status == 409) {
-            throw new RegistryException.Incompatible("schema registry " + baseUrl + " refused to " + what
+            throw new RegistryException.Incompatible("schema registry " + shownUrl + " refused to " + what
                     + " as incompatible with the versions it holds: " + answer);
         }
-        throw new RegistryException("schema registry " + baseUrl + " refused to " + what + ": " + answer);
+        throw new RegistryException("schema registry " + shownUrl + " refused to " + what + ": " + answer);
     }
 
     private static String encode(String subject) {
@@ -202,7 +247,8 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
             context.init(keys == null ? null : keys.getKeyManagers(), trust == null ? null : trust.getTrustManagers(), null);
             return context;
         } catch (GeneralSecurityException | IOException e) {
-            throw new RegistryException("cannot set up TLS for schema registry " + settings.url() + ": " + e.getMessage(), e);
+            throw new RegistryException("cannot set up TLS for schema registry " + redact(settings.url()) + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -1,12 +1,15 @@
 package dev.enricher.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.enricher.topology.EnricherTopology;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
@@ -82,10 +85,119 @@ class EnricherConfigTest {
     }
 
     @Test
+    void inputTopicsThatTheServiceWritesAreRefused() {
+        assertEquals(EnricherTopology.PENDING_STORE, EnricherConfig.PENDING_STORE,
+                "the changelog checked is the store's");
+        assertRefused(Map.of(EnricherConfig.INPUT_TOPICS, "in,enricher-dlq"), "input.topics", "[in, enricher-dlq]",
+                "enricher-dlq (dlq.topic)");
+        assertRefused(Map.of(EnricherConfig.INPUT_TOPICS, "enriched"), "input.topics", "enriched (output.topic)");
+        assertRefused(Map.of(EnricherConfig.INPUT_TOPICS, "review", EnricherConfig.OUTPUT_ROUTES, "toxic:0.8: review "),
+                "input.topics", "review (a route topic of output.routes)");
+        assertRefused(Map.of(EnricherConfig.INPUT_TOPICS, "mod-pending-events-changelog", EnricherConfig.APPLICATION_ID,
+                "mod"), "input.topics", "mod-pending-events-changelog (the changelog of the pending-events store)");
+    }
+
+    @Test
+    void aPatternMatchingATopicTheServiceWritesIsRefused() {
+        Map<String, Object> outputs = Map.of(EnricherConfig.INPUT_TOPIC_PATTERN, "pat-.*",
+                EnricherConfig.OUTPUT_TOPIC, "pat-out", EnricherConfig.DLQ_TOPIC, "pat-dlq");
+        assertRefused(outputs, "input.topic.pattern", "pat-.*", "pat-out (output.topic)", "pat-dlq (dlq.topic)");
+        assertRefused(Map.of(EnricherConfig.INPUT_TOPIC_PATTERN, "chat-.*", EnricherConfig.OUTPUT_ROUTES,
+                "toxic:0.8:chat-review"), "input.topic.pattern", "chat-review (a route topic of output.routes)");
+        assertRefused(Map.of(EnricherConfig.INPUT_TOPIC_PATTERN, "enricher-.*", EnricherConfig.DLQ_TOPIC, "dead"),
+                "input.topic.pattern", "enricher-pending-events-changelog (the changelog of the pending-events store)");
+    }
+
+    @Test
+    void aPatternIsMatchedAgainstWholeTopicNames() {
+        Map<String, Object> props = minimal();
+        props.remove(EnricherConfig.INPUT_TOPICS);
+        props.put(EnricherConfig.INPUT_TOPIC_PATTERN, "pat-in-.*|pat");
+        props.put(EnricherConfig.OUTPUT_TOPIC, "pat-out");
+        props.put(EnricherConfig.DLQ_TOPIC, "pat-dlq");
+        props.put(EnricherConfig.OUTPUT_ROUTES, "toxic:0.8:pat-review");
+        assertEquals("pat-in-.*|pat", new EnricherConfig(props).getString(EnricherConfig.INPUT_TOPIC_PATTERN));
+    }
+
+    @Test
+    void anInvalidPatternNamesTheKey() {
+        Map<String, Object> props = minimal();
+        props.remove(EnricherConfig.INPUT_TOPICS);
+        props.put(EnricherConfig.INPUT_TOPIC_PATTERN, "[");
+        ConfigException e = assertThrows(ConfigException.class, () -> new EnricherConfig(props));
+        System.out.println("bad config: " + e.getMessage());
+        assertTrue(e.getMessage().contains("input.topic.pattern") && e.getMessage().contains("regular expression"),
+                e.getMessage());
+    }
+
+    @Test
+    void labelThresholdsAreScoresLikeTheThreshold() {
+        assertBad(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:7", "classifier.label.thresholds");
+        assertBad(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "insult:0.5,toxic:-0.1", "toxic:-0.1");
+        assertBad(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:NaN", "between 0 and 1");
+        Map<String, Object> bounds = minimal();
+        bounds.put(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:0,insult:1");
+        assertEquals(Map.of("toxic", 0.0, "insult", 1.0), new EnricherConfig(bounds).labelThresholds());
+        Map<String, Object> logits = minimal();
+        logits.put(EnricherConfig.CLASSIFIER_FUNCTION, "none");
+        logits.put(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:7");
+        assertEquals(Map.of("toxic", 7.0), new EnricherConfig(logits).labelThresholds(),
+                "raw logits (classifier.function=none) take any threshold");
+    }
+
+    @Test
+    void kafkaPasswordsAreMaskedByTheirKafkaTypeUnderEveryClientPrefix() {
+        Map<String, String> secrets = new LinkedHashMap<>();
+        secrets.put("kafka.ssl.keystore.key", "MARK-1");
+        secrets.put("kafka.sasl.oauthbearer.assertion.private.key.passphrase", "MARK-2");
+        secrets.put("kafka.producer.ssl.key.password", "MARK-3");
+        secrets.put("kafka.main.consumer.ssl.keystore.certificate.chain", "MARK-4");
+        secrets.put("kafka.restore.consumer.ssl.truststore.certificates", "MARK-5");
+        secrets.put("kafka.global.consumer.ssl.keystore.key", "MARK-6");
+        secrets.put("kafka.admin.ssl.keystore.key", "MARK-7");
+        secrets.put("kafka.consumer.sasl.oauthbearer.client.credentials.client.secret", "MARK-8");
+        secrets.put("kafka.sasl.jaas.config", "PlainLoginModule required password=\"MARK-9\";");
+        Map<String, Object> props = minimal();
+        props.putAll(secrets);
+        props.put("kafka.commit.interval.ms", "50");
+        props.put("kafka.producer.linger.ms", "5");
+        props.put("kafka.ssl.keystore.type", "PEM");
+        props.put(EnricherConfig.SCHEMA_REGISTRY_URL, "http://someuser:MARK@10/x@registry:8081/apis/ccompat/v7");
+        Map<String, String> effective = new EnricherConfig(props).effective();
+        Map<String, String> shown = new LinkedHashMap<>();
+        Map<String, String> hidden = new LinkedHashMap<>();
+        secrets.keySet().forEach(k -> {
+            shown.put(k, effective.get(k));
+            hidden.put(k, "[hidden]");
+        });
+        assertEquals(hidden, shown);
+        assertEquals("50", effective.get("kafka.commit.interval.ms"));
+        assertEquals("5", effective.get("kafka.producer.linger.ms"));
+        assertEquals("PEM", effective.get("kafka.ssl.keystore.type"));
+        assertEquals("http://[hidden]@registry:8081/apis/ccompat/v7",
+                effective.get(EnricherConfig.SCHEMA_REGISTRY_URL));
+        assertFalse(effective.toString().contains("MARK"), effective.toString());
+    }
+
+    @Test
     void everyKeyIsDocumentedInTheReadme() throws Exception {
         String readme = Files.readString(Path.of("..", "README.md"));
         for (String key : EnricherConfig.configDef().names()) {
             assertTrue(readme.contains("`" + key + "`"), "README.md documents " + key);
+        }
+    }
+
+    /** {@code changes} over {@link #minimal()} (a pattern replaces input.topics) fail naming all of {@code named}. */
+    private static void assertRefused(Map<String, Object> changes, String... named) {
+        Map<String, Object> props = minimal();
+        if (changes.containsKey(EnricherConfig.INPUT_TOPIC_PATTERN)) {
+            props.remove(EnricherConfig.INPUT_TOPICS);
+        }
+        props.putAll(changes);
+        ConfigException e = assertThrows(ConfigException.class, () -> new EnricherConfig(props));
+        System.out.println("refused: " + e.getMessage());
+        for (String text : named) {
+            assertTrue(e.getMessage().contains(text), "'" + text + "' in: " + e.getMessage());
         }
     }
 
