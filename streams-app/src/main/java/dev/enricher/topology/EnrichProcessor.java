@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
 final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(EnrichProcessor.class);
     static final long FIRST_BACKOFF_MS = 200;
-    static final long MAX_BACKOFF_MS = 30_000;
+    static final long MAX_BACKOFF_MS = 10_000;
     /** Longest wait of one {@code process} call while stalled, well inside {@code max.poll.interval.ms}. */
     static final long MAX_INTAKE_WAIT_MS = 100;
     /** Bytes of a pending-store record besides the input's key, value, headers and topic name. */
