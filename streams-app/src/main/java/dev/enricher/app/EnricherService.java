@@ -172,8 +172,8 @@ public final class EnricherService implements AutoCloseable {
      * Kafka Streams settings derived from the service configuration, then the {@code kafka.*} overrides. Sources
      * read bytes, so no record fails deserialization inside Kafka Streams: the service's own dead letters cover
      * bad input, and Kafka Streams' dead-letter setting stays off (it would also dead-letter records that failed
-     * for transient reasons). The producer's max.request.size is output.max.bytes; records the broker refuses as
-     * too large anyway go to {@link TooLargeHandler}.
+     * for transient reasons). The producer's max.request.size is output.max.bytes; a record the broker refuses as
+     * too large anyway (a topic limit lowered after start) stops the service through {@link TooLargeHandler}.
      */
     public static Properties streamsProperties(EnricherConfig config) {
         Properties p = new Properties();
@@ -185,7 +185,6 @@ public final class EnricherService implements AutoCloseable {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
                 config.getInt(EnricherConfig.OUTPUT_MAX_BYTES));
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, TooLargeHandler.class);
-        p.put(TooLargeHandler.DLQ_TOPIC_CONFIG, config.getString(EnricherConfig.DLQ_TOPIC));
         p.putAll(config.kafkaOverrides());
         return p;
     }

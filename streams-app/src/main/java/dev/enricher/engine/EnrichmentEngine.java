@@ -171,9 +171,9 @@ public final class EnrichmentEngine implements AutoCloseable {
     }
 
     /**
-     * Enriches a batch, in order. When the batch fails as a whole, each event is run alone; if the models then
-     * enrich a probe text, events that failed alone twice are bad records and get a failure message, the others
-     * their result. If the probe fails too, the models are failing, not the events.
+     * Enriches a batch, in order. When the batch fails as a whole, the models are probed with a text they always
+     * enrich: if that fails too, the models are failing, not the events. Otherwise each event runs alone, and an
+     * event that fails alone twice, with the probe passing in between, is a bad record and gets a failure message.
      *
      * @param startMillis now, on the clock of the events' {@code arrivalMillis}; batch waits and processing
      *     times are measured from it
@@ -187,6 +187,7 @@ public final class EnrichmentEngine implements AutoCloseable {
         try {
             return run(batch, startMillis, startNanos);
         } catch (RuntimeException | OutOfMemoryError batchFailure) {
+            probe(batchFailure);
             LOG.warn("a batch of {} events failed ({}); running them one by one", batch.size(), batchFailure.toString());
             List<Outcome> outcomes = new ArrayList<>(batch.size());
             for (Event event : batch) {

@@ -14,8 +14,8 @@ public enum DeadLetterReason {
     INFERENCE,
     /**
      * The input record does not fit in the pending store's changelog, or its enriched event in its topic (over
-     * {@code output.max.bytes}, or refused by the broker as too large). Any dead letter that would itself be too
-     * large is sent compact, keeping its reason, with {@value DeadLetters#TRUNCATED_HEADER}.
+     * {@code output.max.bytes}). Any dead letter that would itself be over it is sent compact, keeping its reason,
+     * with {@value DeadLetters#TRUNCATED_HEADER}.
      */
     TOO_LARGE;
 

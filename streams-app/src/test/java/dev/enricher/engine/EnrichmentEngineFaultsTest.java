@@ -56,7 +56,7 @@ class EnrichmentEngineFaultsTest {
         List<EnrichmentEngine.Outcome> outcomes = models.withInference(faults).enrich(events("poison"), 2_000L);
         assertEquals(1, outcomes.size());
         assertNotNull(outcomes.get(0).failure());
-        assertEquals(4, faults.calls(), "batch, alone, probe, alone again");
+        assertEquals(5, faults.calls(), "batch, probe, alone, probe, alone again");
     }
 
     @Test
@@ -68,20 +68,22 @@ class EnrichmentEngineFaultsTest {
     }
 
     @Test
-    void aFaultThatPassesDeadLettersNothing() {
-        ModelFaults faults = ModelFaults.failFirst(2);
+    void aFaultThatPassesAtOnceDeadLettersNothing() {
+        ModelFaults faults = ModelFaults.failFirst(1);
         List<EnrichmentEngine.Outcome> outcomes = models.withInference(faults).enrich(events("a", "b", "c"), 2_000L);
         assertEquals(3, outcomes.size());
         for (EnrichmentEngine.Outcome o : outcomes) {
-            assertNull(o.failure(), "the first event failed alone once, then worked after the probe");
+            assertNull(o.failure(), "the batch failed, the probe and every event alone worked");
         }
+        assertEquals(5, faults.calls(), "batch, probe, three alone");
     }
 
     @Test
     void aFaultLastingThroughTheProbeIsAnEngineFailureAndTheNextCallWorks() {
-        ModelFaults faults = ModelFaults.failFirst(3);
+        ModelFaults faults = ModelFaults.failFirst(2);
         EnrichmentEngine engine = models.withInference(faults);
-        assertThrows(EnrichmentEngine.EngineFailure.class, () -> engine.enrich(events("a"), 2_000L));
+        assertThrows(EnrichmentEngine.EngineFailure.class, () -> engine.enrich(events("a", "b"), 2_000L));
+        assertEquals(2, faults.calls(), "the batch and the probe: a failing engine costs two calls a batch");
         List<EnrichmentEngine.Outcome> retried = engine.enrich(events("a"), 3_000L);
         assertEquals(1, retried.size());
         assertNull(retried.get(0).failure());

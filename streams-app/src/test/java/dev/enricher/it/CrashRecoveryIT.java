@@ -101,8 +101,13 @@ class CrashRecoveryIT {
     }
 
     static Process startChild(Path config, Path log) throws IOException {
+        return startChild(config, log, "-Xmx512m");
+    }
+
+    /** {@code java <heap> -jar enricher.jar run --config FILE}, output into {@code log}. */
+    static Process startChild(Path config, Path log, String heap) throws IOException {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(javaBin, "-Xmx512m", "-jar", JAR.toString(), "run", "--config", config.toString())
+        return new ProcessBuilder(javaBin, heap, "-jar", JAR.toString(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     }
 

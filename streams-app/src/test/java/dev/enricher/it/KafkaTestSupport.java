@@ -9,18 +9,25 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -115,6 +122,44 @@ final class KafkaTestSupport {
         @Override
         public org.apache.avro.Schema byId(int id) {
             return EnrichedEvent.getClassSchema();
+        }
+    }
+
+    /**
+     * Reads {@code topic} (read_committed) from the beginning until {@code atLeast} records arrived or the timeout
+     * passed, then half a second more for late ones; returns them all.
+     */
+    static List<ConsumerRecord<byte[], byte[]>> readRecords(String topic, int atLeast, Duration timeout) {
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps("it-records"))) {
+            consumer.subscribe(List.of(topic));
+            while (out.size() < atLeast && System.nanoTime() < deadline) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+            }
+            consumer.poll(Duration.ofMillis(500)).forEach(out::add);
+        }
+        return out;
+    }
+
+    /** A topic with topic-level settings, e.g. {@code max.message.bytes}. */
+    static void createTopic(String name, int partitions, Map<String, String> configs) throws Exception {
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker().bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1)
+                    .configs(configs))).all().get();
+        }
+    }
+
+    /** Sets one topic-level setting of an existing topic. */
+    static void alterTopic(String name, String key, String value) throws Exception {
+        try (Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker().bootstrapServers()))) {
+            var resource = new ConfigResource(
+                    ConfigResource.Type.TOPIC, name);
+            admin.incrementalAlterConfigs(Map.of(resource, List.of(new AlterConfigOp(
+                    new ConfigEntry(key, value),
+                    AlterConfigOp.OpType.SET)))).all().get();
         }
     }
 
