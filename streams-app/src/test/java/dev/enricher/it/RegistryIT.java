@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.enricher.app.EnricherService;
+import dev.enricher.app.HttpEndpoints;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.TextEvent;
 import dev.enricher.config.EnricherConfig;
@@ -14,7 +17,9 @@ import dev.enricher.inference.SequenceClassification;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.ConfluentRegistryClient;
 import dev.enricher.serde.RegistryException;
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +33,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -224,6 +235,160 @@ class RegistryIT {
                 assertEquals(events, seen.size());
             }
         }
+    }
+
+    /**
+     * Avro input whose writer schema id is new while the registry cannot be reached (a proxy refuses connections on
+     * the service's registry URL, Apicurio keeps its ids): the tasks keep the events pending and retry, and resume
+     * soon after the registry is back. Stream threads used to fail and be replaced instead, and their partitions
+     * waited out the dead member's session timeout (about 43 s after the registry's return).
+     */
+    @Test
+    void registryUnreachableForANewWriterSchemaStallsTheTasksAndResumesSoonAfterItReturns() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("avro-outage");
+        String input = prefix + "-in";
+        KafkaTestSupport.broker().createTopics(2, input, prefix + "-out", prefix + "-dlq");
+        int before = 5;
+        int events = 40;
+        ConfluentRegistryClient direct = new ConfluentRegistryClient(new ConfluentRegistryClient.Settings(
+                registry.url(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Duration.ofSeconds(5), 0, Duration.ofMillis(100)));
+        var serializer = new ConfluentAvro.AvroSerializer<TextEvent>(direct, TextEvent.getClassSchema());
+        try (TcpProxy proxy = TcpProxy.start(URI.create(registry.url()).getPort())) {
+            Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, "exactly_once_v2");
+            props.put(EnricherConfig.SCHEMA_REGISTRY_URL, "http://127.0.0.1:" + proxy.port() + "/apis/ccompat/v7");
+            props.put(EnricherConfig.INPUT_FORMAT, "avro");
+            props.put(EnricherConfig.SCHEMA_REGISTRY_REQUEST_TIMEOUT_MS, 2000);
+            try (EnricherService service = EnricherService.create(new EnricherConfig(props));
+                 KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer()) {
+                service.start();
+                for (int i = 0; i < before; i++) {
+                    TextEvent event = TextEvent.newBuilder().setId("v1-" + i)
+                            .setText("Angela Merkel visited Paris " + i).build();
+                    producer.send(new ProducerRecord<>(input, event.getId().getBytes(StandardCharsets.UTF_8),
+                            serializer.serialize(input, event))).get();
+                }
+                Map<String, Integer> first = KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(60),
+                        c -> c.size() >= before);
+                assertEquals(before, first.size(), "events of the first writer schema enriched with the registry up");
+
+                // A writer schema the service has never seen: decoding its events needs the registry.
+                Schema second = withOptionalField(TextEvent.getClassSchema(), "source");
+                int firstId = serializer.idFor(input);
+                int secondId = direct.register(input + "-value", second);
+                assertTrue(secondId != firstId, "a new id for the second writer schema");
+
+                proxy.down();
+                long downAt = System.nanoTime();
+                List<String> ids = new ArrayList<>();
+                for (int i = 0; i < events; i++) {
+                    GenericRecord event = new GenericData.Record(second);
+                    event.put("id", "v2-" + i);
+                    event.put("text", "Barack Obama met Angela Merkel in Berlin #" + i);
+                    event.put("source", "outage-test");
+                    ids.add("v2-" + i);
+                    producer.send(new ProducerRecord<>(input, ids.get(i).getBytes(StandardCharsets.UTF_8),
+                            framed(secondId, second, event)));
+                }
+                producer.flush();
+
+                long stallDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!service.stalls().any() && System.nanoTime() < stallDeadline) {
+                    Thread.sleep(50);
+                }
+                assertTrue(service.stalls().any(), "a task stalled on the unreachable registry within 30 s");
+                long stalledMs = (System.nanoTime() - downAt) / 1_000_000;
+
+                int samples = 0;
+                int notReady = 0;
+                int live = 0;
+                int ready503 = 0;
+                long windowEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(8);
+                while (System.nanoTime() < windowEnd) {
+                    samples++;
+                    notReady += service.ready() ? 0 : 1;
+                    live += service.live() ? 1 : 0;
+                    ready503 += OperationsIT.status(service.httpPort(), HttpEndpoints.READY_PATH) == 503 ? 1 : 0;
+                    Thread.sleep(250);
+                }
+                Map<String, Integer> during = KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(3),
+                        c -> ids.stream().anyMatch(c::containsKey));
+                long outDuring = ids.stream().filter(during::containsKey).count();
+                long dlqDuring = PendingUpgradeIT.countCommitted(prefix + "-dlq");
+                String scrape = service.metrics().scrape();
+                double faults = OperationsIT.value(scrape, "enricher_transient_faults_total{kind=\"registry\"}");
+                double stalledTasks = OperationsIT.value(scrape, "enricher_stalled_tasks");
+                System.out.printf("registry down (proxy closed): a task stalled %d ms after; over %d samples in 8 s: "
+                                + "not ready %d, live %d, %s 503 %d; %d of %d second-schema events out, %d dead "
+                                + "letters, registry faults %.0f, stalled tasks %.0f, causes %s%n", stalledMs, samples,
+                        notReady, live, HttpEndpoints.READY_PATH, ready503, outDuring, events, dlqDuring, faults,
+                        stalledTasks, service.stalls().causes());
+                assertTrue(samples > 0);
+                assertEquals(samples, notReady, "never ready while the registry is unreachable");
+                assertEquals(samples, live, "always live while the registry is unreachable");
+                assertEquals(samples, ready503, HttpEndpoints.READY_PATH + " answers 503");
+                assertEquals(0, outDuring, "second-schema events out while the registry is unreachable");
+                assertEquals(0, dlqDuring, "dead letters while the registry is unreachable");
+                assertTrue(faults > 0, "enricher_transient_faults_total{kind=\"registry\"} = " + faults);
+                assertTrue(stalledTasks > 0, "enricher_stalled_tasks = " + stalledTasks);
+
+                proxy.up();
+                long upAt = System.nanoTime();
+                long[] lastOutAt = {0};
+                Map<String, Integer> seen = KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(60), c -> {
+                    boolean all = ids.stream().allMatch(c::containsKey);
+                    if (all && lastOutAt[0] == 0) {
+                        lastOutAt[0] = System.nanoTime();
+                    }
+                    return all;
+                });
+                long readyDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!service.ready() && System.nanoTime() < readyDeadline) {
+                    Thread.sleep(50);
+                }
+                long readyMs = (System.nanoTime() - upAt) / 1_000_000;
+                long duplicates = seen.values().stream().filter(c -> c > 1).count();
+                long dlq = PendingUpgradeIT.countCommitted(prefix + "-dlq");
+                String after = service.metrics().scrape();
+                long lastOutMs = lastOutAt[0] == 0 ? -1 : (lastOutAt[0] - upAt) / 1_000_000;
+                System.out.printf("registry up again (same URL): last of %d second-schema events out %d ms after "
+                                + "(old behaviour: about 43000 ms), ready() true at the first look after reading, %d "
+                                + "ms after; distinct out %d of %d, duplicates %d, dead letters %d, registry faults "
+                                + "%.0f, stalled tasks %.0f%n", events,
+                        lastOutMs, readyMs, seen.size(), before + events, duplicates, dlq,
+                        OperationsIT.value(after, "enricher_transient_faults_total{kind=\"registry\"}"),
+                        OperationsIT.value(after, "enricher_stalled_tasks"));
+                assertEquals(before + events, seen.size(), "distinct ids in the output");
+                for (String id : seen.keySet()) {
+                    assertEquals(1, seen.get(id), id + " in the output exactly once");
+                }
+                assertTrue(lastOutAt[0] != 0, "every second-schema event out within 60 s of the registry's return");
+                assertTrue(lastOutMs < 30_000, "resumed in " + lastOutMs + " ms, well before the 45 s session timeout");
+                assertEquals(0, dlq, "dead letters in total");
+                assertTrue(service.ready(), "ready again within 30 s of the registry's return");
+                assertEquals(0, OperationsIT.value(after, "enricher_stalled_tasks"));
+                assertTrue(service.live());
+            }
+        }
+    }
+
+    /** {@code schema} with one more field, an optional string defaulting to null. */
+    static Schema withOptionalField(Schema schema, String name) throws Exception {
+        ObjectNode json = (ObjectNode) JSON.readTree(schema.toString());
+        ((ArrayNode) json.get("fields")).addObject().put("name", name).putNull("default")
+                .putArray("type").add("null").add("string");
+        return new Schema.Parser().parse(json.toString());
+    }
+
+    /** A record in the Confluent wire format under schema id {@code id}. */
+    static byte[] framed(int id, Schema schema, GenericRecord record) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(ConfluentAvro.MAGIC_BYTE);
+        out.writeBytes(ByteBuffer.allocate(4).putInt(id).array());
+        BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(out, null);
+        new GenericDatumWriter<GenericRecord>(schema).write(record, encoder);
+        encoder.flush();
+        return out.toByteArray();
     }
 
     static List<ConsumerRecord<byte[], byte[]>> readRaw(String topic, int count) {
