@@ -1,9 +1,7 @@
 package dev.enricher.app;
 
 import dev.enricher.config.EnricherConfig;
-import dev.enricher.topology.EnricherTopology;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -40,12 +38,8 @@ final class TopicLimits {
      */
     static void check(EnricherConfig config, Properties streamsProperties, long timeoutMs) {
         int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
-        Set<String> topics = new LinkedHashSet<>();
-        topics.add(config.getString(EnricherConfig.OUTPUT_TOPIC));
-        config.routes().forEach(r -> topics.add(r.topic()));
-        topics.add(config.getString(EnricherConfig.DLQ_TOPIC));
-        String changelog = EnricherTopology.changelogTopic(config.getString(EnricherConfig.APPLICATION_ID));
-        topics.add(changelog);
+        Set<String> topics = config.writtenTopics().keySet();
+        String changelog = config.pendingChangelogTopic();
         Map<String, Object> adminSettings = new StreamsConfig(streamsProperties).getAdminConfigs("enricher-topic-limits");
         try (Admin admin = Admin.create(adminSettings)) {
             List<String> problems = new ArrayList<>();

@@ -105,11 +105,8 @@ public final class EnricherConfig extends AbstractConfig {
 
     public enum InputFormat { JSON, TEXT, AVRO }
 
-    /**
-     * The pending store's name, as {@code EnricherTopology.PENDING_STORE} (config cannot depend on topology): its
-     * changelog topic is {@code <application.id>-pending-events-changelog}.
-     */
-    static final String PENDING_STORE = "pending-events";
+    /** The name of the topology's pending store; its changelog topic is {@link #pendingChangelogTopic()}. */
+    public static final String PENDING_STORE = "pending-events";
 
     /** Prefixes Kafka Streams strips to pass a setting to one of its clients (e.g. {@code producer.}). */
     private static final List<String> STREAMS_CLIENT_PREFIXES = List.of(StreamsConfig.PRODUCER_PREFIX,
@@ -468,18 +465,28 @@ public final class EnricherConfig extends AbstractConfig {
         }
     }
 
+    /** The pending store's changelog topic, as Kafka Streams names it: {@code <application.id>-pending-events-changelog}. */
+    public String pendingChangelogTopic() {
+        return getString(APPLICATION_ID) + "-" + PENDING_STORE + "-changelog";
+    }
+
+    /** Every topic the service writes (output, dead letters, routes, the pending store's changelog), with its role. */
+    public Map<String, String> writtenTopics() {
+        Map<String, String> written = new LinkedHashMap<>();
+        written.put(getString(OUTPUT_TOPIC), OUTPUT_TOPIC);
+        written.putIfAbsent(getString(DLQ_TOPIC), DLQ_TOPIC);
+        routes().forEach(r -> written.putIfAbsent(r.topic(), "a route topic of " + OUTPUT_ROUTES));
+        written.putIfAbsent(pendingChangelogTopic(), "the changelog of the " + PENDING_STORE + " store");
+        return written;
+    }
+
     /**
      * No input topic, and no topic the input pattern matches (whole name, as Kafka's subscription does), is one the
      * service writes to: output.topic, dlq.topic, a route topic or the pending store's changelog. Reading one of
      * them feeds the service its own records without end.
      */
     private void checkNoTopicLoops() {
-        Map<String, String> written = new LinkedHashMap<>();
-        written.put(getString(OUTPUT_TOPIC), OUTPUT_TOPIC);
-        written.putIfAbsent(getString(DLQ_TOPIC), DLQ_TOPIC);
-        routes().forEach(r -> written.putIfAbsent(r.topic(), "a route topic of " + OUTPUT_ROUTES));
-        written.putIfAbsent(getString(APPLICATION_ID) + "-" + PENDING_STORE + "-changelog",
-                "the changelog of the " + PENDING_STORE + " store");
+        Map<String, String> written = writtenTopics();
         String pattern = getString(INPUT_TOPIC_PATTERN);
         List<String> loops = new ArrayList<>();
         if (pattern.isEmpty()) {

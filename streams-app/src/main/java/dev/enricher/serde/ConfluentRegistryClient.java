@@ -129,10 +129,12 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
     /**
      * The schema of an id, cached. Called from stream threads when Avro input carries an id not seen yet, so it
      * makes ONE request, bounded by the request timeout, and never the start-up retries: a retry loop there could
-     * outlast {@code max.poll.interval.ms}. The caller retries with its own backoff (the service replaces the stream
-     * thread, which reads the record again).
+     * outlast {@code max.poll.interval.ms}. The caller retries with its own backoff (the service keeps the record
+     * pending and retries it). A refusal of the credentials counts as unavailable here: the record is not bad, the
+     * credentials are the operator's to fix.
      *
-     * @throws RegistryException.Unavailable when that request gets no answer or a server error
+     * @throws RegistryException.Unavailable when that request gets no answer, a server error, a timeout or rate
+     *     limit (408, 429), or a refusal of the credentials (401, 403)
      */
     @Override
     public Schema byId(int id) {
@@ -140,8 +142,12 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         if (cached != null) {
             return cached;
         }
-        JsonNode answer = sendOnce("GET", "/schemas/ids/" + id, null, "look up schema id " + id
-                + " (one attempt at run time)");
+        JsonNode answer;
+        try {
+            answer = sendOnce("GET", "/schemas/ids/" + id, null, "look up schema id " + id + " (one attempt at run time)");
+        } catch (RegistryException.Unauthorized e) {
+            throw new RegistryException.Unavailable(e.getMessage(), e);
+        }
         if (!answer.path("schema").isTextual()) {
             throw new RegistryException("schema registry " + shownUrl + " answered the lookup of schema id " + id
                     + " without a schema: " + answer);
@@ -206,7 +212,11 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
             }
         }
         String answer = "HTTP " + status + " " + response.body();
-        if (status >= 500) {
+        if (status == 401 || status == 403) {
+            throw new RegistryException.Unauthorized("schema registry " + shownUrl + " refused the credentials to "
+                    + what + " (schema.registry.basic.auth.user.info, schema.registry.bearer.token): " + answer);
+        }
+        if (status >= 500 || status == 408 || status == 429) {
             throw new RegistryException.Unavailable("schema registry " + shownUrl + " failed to " + what + ": "
                     + answer, null);
         }

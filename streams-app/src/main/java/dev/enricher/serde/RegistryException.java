@@ -10,10 +10,20 @@ public class RegistryException extends RuntimeException {
         super(message);
     }
 
-    /** The registry could not be reached or answered with a server error: trying again later may work. */
+    /**
+     * The registry could not be reached, timed out, limited the rate or answered with a server error: trying
+     * again later may work.
+     */
     public static final class Unavailable extends RegistryException {
         public Unavailable(String message, Throwable cause) {
             super(message, cause);
+        }
+    }
+
+    /** The registry refused the credentials (HTTP 401 or 403). */
+    public static final class Unauthorized extends RegistryException {
+        public Unauthorized(String message) {
+            super(message);
         }
     }
 

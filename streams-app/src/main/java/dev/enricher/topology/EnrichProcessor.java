@@ -9,10 +9,12 @@ import dev.enricher.serde.RegistryException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -32,10 +34,13 @@ import org.slf4j.LoggerFactory;
  * Keeps input records in the changelogged pending store, and decodes and enriches them in batches.
  *
  * <p>Loss-free by construction: a record is written to the pending store in the same {@code process} call that
- * consumes it, and deleted only after its result (or its dead letter) has been forwarded. Kafka Streams commits
- * the store's changelog before the input offset (and under exactly_once_v2, the store, the outputs and the offsets
- * in one transaction), so a record whose offset is committed is either done or restored into the store after a
- * crash or a rebalance, then done. The store holds one copy of each record (its value); the text is decoded from
+ * consumes it, and deleted only after its result (or its dead letter) has been written. Kafka Streams commits
+ * the store's changelog before the input offset, so a record whose offset is committed is either done or restored
+ * into the store after a crash or a rebalance, then done. Under exactly_once_v2 the deletes, the outputs and the
+ * offsets commit in one transaction, so events are deleted as they are forwarded. Under at_least_once a delete
+ * could land while its output is refused or lost in a crash, so forwarded events are deleted only after a commit
+ * has completed ({@link CommitCountingStore}: the producer was flushed, the outputs are acknowledged); a crash
+ * before that repeats them. The store holds one copy of each record (its value); the text is decoded from
  * it when its batch runs, so bad input is dead-lettered in input order with the rest.
  *
  * <p>Batches close on {@link BatchRules#maxRecords()} records, on an estimated padded-token budget (records x
@@ -62,8 +67,12 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     /** Bytes of a pending-store record besides the input's key, value, headers and topic name. */
     private static final int PENDING_OVERHEAD = 128;
 
-    /** When a batch closes, and the largest record the task may write. */
-    record BatchRules(int maxRecords, long maxTokens, long maxDelayMs, long maxRecordBytes) {}
+    /**
+     * When a batch closes, the largest record the task may write, and whether forwarded events are deleted only
+     * after a commit (at_least_once, where a delete and its output are not written atomically) or at once
+     * (exactly_once_v2, where they commit in one transaction).
+     */
+    record BatchRules(int maxRecords, long maxTokens, long maxDelayMs, long maxRecordBytes, boolean deleteAfterCommit) {}
 
     private final EnrichmentEngine engine;
     private final InputDecoder decoder;
@@ -73,8 +82,15 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private final String outputTopic;
     private final ProcessingMetrics metrics;
     private final Stalls stalls;
+    private final CommitCountingStore.Commits commits;
 
     private ProcessorContext<byte[], byte[]> context;
+    private AtomicLong commitCount;
+    /** Every event below this sequence was forwarded (or dead-lettered); those below {@code deletedBelow} are gone. */
+    private long forwardedBelow;
+    private long deletedBelow;
+    /** Forwarded events awaiting a commit before their delete: (sequence bound, commit count when forwarded). */
+    private final ArrayDeque<long[]> awaitingCommit = new ArrayDeque<>();
     private KeyValueStore<Long, PendingEvent> pending;
     private long nextSequence;
     private int pendingCount;
@@ -85,7 +101,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
 
     EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, BatchRules rules,
                     Serializer<EnrichedEvent> valueSerializer, String outputTopic, ProcessingMetrics metrics,
-                    Stalls stalls) {
+                    Stalls stalls, CommitCountingStore.Commits commits) {
         this.engine = engine;
         this.decoder = decoder;
         this.routes = routes;
@@ -94,27 +110,34 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         this.outputTopic = outputTopic;
         this.metrics = metrics;
         this.stalls = stalls;
+        this.commits = commits;
     }
 
     @Override
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.pending = context.getStateStore(EnricherTopology.PENDING_STORE);
+        commitCount = commits.of(context.taskId());
+        awaitingCommit.clear();
         nextSequence = 0;
         pendingCount = 0;
         oldestArrival = Long.MAX_VALUE;
         longestEstimate = 0;
         retryAt = 0;
         backoff = 0;
+        forwardedBelow = Long.MAX_VALUE;
         try (KeyValueIterator<Long, PendingEvent> it = pending.all()) {
             while (it.hasNext()) {
                 KeyValue<Long, PendingEvent> kv = it.next();
+                forwardedBelow = Math.min(forwardedBelow, kv.key);
                 nextSequence = Math.max(nextSequence, kv.key + 1);
                 pendingCount++;
                 oldestArrival = Math.min(oldestArrival, kv.value.getArrivalMillis());
                 longestEstimate = Math.max(longestEstimate, estimatedTokens(kv.value));
             }
         }
+        forwardedBelow = pendingCount == 0 ? 0 : forwardedBelow;
+        deletedBelow = forwardedBelow;
         if (pendingCount > 0) {
             LOG.info("task {}: {} pending events restored, enriching them first", context.taskId(), pendingCount);
         }
@@ -127,6 +150,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         RecordMetadata metadata = context.recordMetadata().orElseThrow();
         DeadLetters.Source source = new DeadLetters.Source(metadata.topic(), metadata.partition(), metadata.offset());
         metrics.eventIn();
+        deleteCommitted();
         long now = context.currentSystemTimeMs();
         long storedBytes = pendingBytes(source.topic(), record);
         if (storedBytes > rules.maxRecordBytes()) {
@@ -178,23 +202,24 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     }
 
     private void punctuate(long now) {
+        deleteCommitted();
         if (pendingCount > 0 && now - oldestArrival >= rules.maxDelayMs() && now >= retryAt) {
             flush(now);
         }
     }
 
-    private record Decoded(long sequence, PendingEvent pending, Object decoded) {}
+    private record Entry(long sequence, PendingEvent pending, Object decoded) {}
 
     /** Handles every pending record, in batches of at most {@code maxRecords}, in sequence order. */
     private void flush(long now) {
         while (pendingCount > 0) {
-            List<Decoded> batch = new ArrayList<>(Math.min(pendingCount, rules.maxRecords()));
+            List<Entry> batch = new ArrayList<>(Math.min(pendingCount, rules.maxRecords()));
             List<EnrichmentEngine.Event> events = new ArrayList<>();
-            try (KeyValueIterator<Long, PendingEvent> it = pending.all()) {
+            try (KeyValueIterator<Long, PendingEvent> it = pending.range(forwardedBelow, Long.MAX_VALUE)) {
                 while (it.hasNext() && batch.size() < rules.maxRecords()) {
                     KeyValue<Long, PendingEvent> kv = it.next();
                     Object decoded = decoder.decode(kv.value.getValue() == null ? null : bytes(kv.value.getValue()));
-                    batch.add(new Decoded(kv.key, kv.value, decoded));
+                    batch.add(new Entry(kv.key, kv.value, decoded));
                     if (decoded instanceof InputDecoder.Decoded d) {
                         events.add(event(kv.value, d));
                     }
@@ -217,14 +242,14 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 metrics.batch(events.size());
             }
             int next = 0;
-            for (Decoded d : batch) {
+            for (Entry d : batch) {
                 if (d.decoded() instanceof InputDecoder.Rejected rejected) {
                     deadLetter(d.pending(), rejected.reason(), rejected.message());
                 } else {
                     forward(d.pending(), outcomes.get(next++));
                 }
-                pending.delete(d.sequence());
             }
+            forwarded(batch.get(batch.size() - 1).sequence() + 1);
             pendingCount -= batch.size();
         }
         pendingCount = 0;
@@ -236,6 +261,33 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
             backoff = 0;
             retryAt = 0;
         }
+    }
+
+    /** Every event below {@code bound} was forwarded: delete them now, or after the next commit. */
+    private void forwarded(long bound) {
+        forwardedBelow = bound;
+        if (rules.deleteAfterCommit()) {
+            awaitingCommit.add(new long[] {bound, commitCount.get()});
+        } else {
+            deleteBelow(bound);
+        }
+    }
+
+    /** Deletes the forwarded events a commit has followed: their outputs are acknowledged. */
+    private void deleteCommitted() {
+        long commitsNow = commitCount.get();
+        while (!awaitingCommit.isEmpty() && awaitingCommit.peek()[1] < commitsNow) {
+            deleteBelow(awaitingCommit.poll()[0]);
+        }
+    }
+
+    private void deleteBelow(long bound) {
+        List<Long> keys = new ArrayList<>();
+        try (KeyValueIterator<Long, PendingEvent> it = pending.range(deletedBelow, bound - 1)) {
+            it.forEachRemaining(kv -> keys.add(kv.key));
+        }
+        keys.forEach(pending::delete);
+        deletedBelow = bound;
     }
 
     private void stall(String kind, RuntimeException cause) {

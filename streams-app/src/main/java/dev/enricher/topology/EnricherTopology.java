@@ -30,7 +30,7 @@ import org.apache.kafka.streams.state.Stores;
 public final class EnricherTopology {
     public static final String SOURCE = "input";
     public static final String PROCESSOR = "enrich";
-    public static final String PENDING_STORE = "pending-events";
+    public static final String PENDING_STORE = EnricherConfig.PENDING_STORE;
     public static final String OUTPUT_SINK = "output";
     public static final String DLQ_SINK = "dead-letters";
 
@@ -38,11 +38,6 @@ public final class EnricherTopology {
 
     public static String routeSink(String topic) {
         return "route-" + topic;
-    }
-
-    /** The pending store's changelog topic, as Kafka Streams names it. */
-    public static String changelogTopic(String applicationId) {
-        return applicationId + "-" + PENDING_STORE + "-changelog";
     }
 
     /** As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, ProcessingMetrics, SchemaRegistry, Stalls)}, with no metrics. */
@@ -72,13 +67,17 @@ public final class EnricherTopology {
                 config.getString(EnricherConfig.INPUT_JSON_ID_FIELD), config.getInt(EnricherConfig.INPUT_MAX_CHARS),
                 inputSchemas);
         var routes = config.routes();
+        boolean atLeastOnce = config.getString(EnricherConfig.PROCESSING_GUARANTEE).equals("at_least_once");
         EnrichProcessor.BatchRules rules = new EnrichProcessor.BatchRules(config.getInt(EnricherConfig.BATCH_MAX_RECORDS),
-                config.getInt(EnricherConfig.BATCH_MAX_TOKENS), config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS), maxBytes);
+                config.getInt(EnricherConfig.BATCH_MAX_TOKENS), config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS), maxBytes,
+                atLeastOnce);
         String outputTopic = config.getString(EnricherConfig.OUTPUT_TOPIC);
+        CommitCountingStore.Commits commits = new CommitCountingStore.Commits();
         topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, rules, valueSerializer,
-                outputTopic, metrics, stalls), SOURCE);
+                outputTopic, metrics, stalls, commits), SOURCE);
         StoreBuilder<KeyValueStore<Long, PendingEvent>> store = Stores.keyValueStoreBuilder(
-                        Stores.inMemoryKeyValueStore(PENDING_STORE), Serdes.Long(), new PendingEventSerde())
+                        CommitCountingStore.supplier(Stores.inMemoryKeyValueStore(PENDING_STORE), commits), Serdes.Long(),
+                        new PendingEventSerde())
                 .withLoggingEnabled(Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes)));
         topology.addStateStore(store, PROCESSOR);
         ByteArraySerializer bytesOut = new ByteArraySerializer();

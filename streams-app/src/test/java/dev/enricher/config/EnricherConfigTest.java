@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.enricher.topology.EnricherTopology;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -86,8 +85,6 @@ class EnricherConfigTest {
 
     @Test
     void inputTopicsThatTheServiceWritesAreRefused() {
-        assertEquals(EnricherTopology.PENDING_STORE, EnricherConfig.PENDING_STORE,
-                "the changelog checked is the store's");
         assertRefused(Map.of(EnricherConfig.INPUT_TOPICS, "in,enricher-dlq"), "input.topics", "[in, enricher-dlq]",
                 "enricher-dlq (dlq.topic)");
         assertRefused(Map.of(EnricherConfig.INPUT_TOPICS, "enriched"), "input.topics", "enriched (output.topic)");

@@ -54,6 +54,27 @@ class ConfigSafetyIT {
     }
 
     @Test
+    void anInvalidPatternAndAThresholdOutOfRangeAreRefusedNamingTheirKeys() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("bad-values");
+        Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, "at_least_once");
+        props.remove(EnricherConfig.INPUT_TOPICS);
+        props.put(EnricherConfig.INPUT_TOPIC_PATTERN, "[");
+        Run pattern = run(props, prefix);
+        System.out.printf("config safety: input.topic.pattern=[ -> exit %d: %s%n", pattern.exit(), firstLine(pattern));
+        assertEquals(2, pattern.exit(), pattern.output());
+        assertTrue(pattern.output().contains("input.topic.pattern"), pattern.output());
+
+        props.remove(EnricherConfig.INPUT_TOPIC_PATTERN);
+        props.put(EnricherConfig.INPUT_TOPICS, prefix + "-in");
+        props.put(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:7");
+        Run threshold = run(props, prefix);
+        System.out.printf("config safety: classifier.label.thresholds=toxic:7 -> exit %d: %s%n", threshold.exit(),
+                firstLine(threshold));
+        assertEquals(2, threshold.exit(), threshold.output());
+        assertTrue(threshold.output().contains("classifier.label.thresholds"), threshold.output());
+    }
+
+    @Test
     void secretsAppearNowhereInTheOutputOfAFailedStart() throws Exception {
         String marker = "MARKER" + UUID.randomUUID().toString().replace("-", "");
         String prefix = KafkaTestSupport.uniquePrefix("secrets");

@@ -137,6 +137,22 @@ class ConfluentRegistryClientTest {
     }
 
     @Test
+    void refusedCredentialsFailTheStartButOnlyHoldARunTimeLookup() throws Exception {
+        ConfluentRegistryClient client = client(start(), Optional.empty(), Optional.empty(), 3);
+        status = 401;
+        RegistryException atStart = assertThrows(RegistryException.Unauthorized.class,
+                () -> client.register("s-value", EnrichedEvent.getClassSchema()));
+        assertTrue(atStart.getMessage().contains("schema.registry.basic.auth.user.info"), atStart.getMessage());
+        assertEquals(1, requests.size(), "a refusal is not retried");
+        for (int code : new int[] {401, 403, 408, 429}) {
+            status = code;
+            RegistryException atRunTime = assertThrows(RegistryException.Unavailable.class, () -> client.byId(7),
+                    "HTTP " + code + " holds the record instead of dead-lettering it");
+            assertTrue(atRunTime.getMessage().contains("HTTP " + code), atRunTime.getMessage());
+        }
+    }
+
+    @Test
     void aRunTimeLookupOfAHangingRegistryIsOneRequestTimeout() throws Exception {
         ConfluentRegistryClient client = client(start(), Optional.empty(), Optional.empty(), 20, Duration.ofSeconds(1));
         hang = true;
