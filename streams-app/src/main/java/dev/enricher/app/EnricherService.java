@@ -279,8 +279,8 @@ public final class EnricherService implements AutoCloseable {
         boolean clean = streams.close(new KafkaStreams.CloseOptions().timeout(timeout));
         if (clean) {
             engine.close();
-            LOG.info("stopped in {} ms: Kafka Streams committed and closed, models closed",
-                    (System.nanoTime() - start) / 1_000_000);
+            LOG.info("stopped in {} ms: Kafka Streams {}, models closed", (System.nanoTime() - start) / 1_000_000,
+                    failure.get() == null ? "committed and closed" : "closed after a failure, nothing committed since");
         } else {
             LOG.warn("Kafka Streams did not stop within {}; models left open so no running batch loses them", timeout);
         }

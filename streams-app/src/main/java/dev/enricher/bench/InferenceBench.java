@@ -164,7 +164,8 @@ final class InferenceBench {
         RunRecorder runs = new RunRecorder();
         runs.attach(classifier, ner);
         try {
-            Measured m = measure(batches.size(), b -> engine.enrich(batches.get(b), System.currentTimeMillis()).size(), runs::restart);
+            Measured m = measure(batches.size(), b -> engine.enrich(batches.get(b), System.currentTimeMillis()).size(),
+                    runs::restart);
             runs.stop();
             double tokenize = tokenizeNanosPerEvent() * m.events;
             double infer = runs.nanos();
@@ -199,7 +200,8 @@ final class InferenceBench {
 
     /** The engine called with one event at a time, as a per-record {@code mapValues} would. */
     ModeResult enginePerRecord() {
-        Measured m = measure(events.size(), i -> engine.enrich(List.of(events.get(i)), System.currentTimeMillis()).size(), () -> { });
+        Measured m = measure(events.size(), i -> engine.enrich(List.of(events.get(i)), System.currentTimeMillis()).size(),
+                () -> { });
         return new ModeResult("engine_batch1", "engine, 1 event per call", m.events, m.wallSeconds, m.cpuSeconds, 1.0, 1,
                 null, null, null);
     }

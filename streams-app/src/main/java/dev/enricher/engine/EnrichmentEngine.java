@@ -87,6 +87,9 @@ public final class EnrichmentEngine implements AutoCloseable {
 
     public EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings) {
         this(classifier, ner, settings, UnaryOperator.identity());
+        LOG.info("enrichment engine: {}; tokenization {}", provenance.stream()
+                .map(m -> m.getTask() + "=" + m.getBundle() + " sha256=" + m.getSha256().substring(0, 12) + " on "
+                        + m.getDevice() + " (" + m.getPrecision() + ")").toList(), sharedTokens ? "shared" : "per model");
     }
 
     private EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings,
@@ -103,9 +106,6 @@ public final class EnrichmentEngine implements AutoCloseable {
         classifier.ifPresent(c -> models.add(provenance("classifier", c)));
         ner.ifPresent(n -> models.add(provenance("ner", n)));
         this.provenance = List.copyOf(models);
-        LOG.info("enrichment engine: {}; tokenization {}", models.stream()
-                .map(m -> m.getTask() + "=" + m.getBundle() + " sha256=" + m.getSha256().substring(0, 12) + " on "
-                        + m.getDevice() + " (" + m.getPrecision() + ")").toList(), sharedTokens ? "shared" : "per model");
     }
 
     /** Opens the configured bundles; closes what it opened if one fails. */

@@ -412,6 +412,21 @@ class EnricherTopologyTest {
         assertTrue(!stalls.any());
     }
 
+    @Test
+    void underAtLeastOnceForwardedEventsLeaveTheStoreOnlyAfterACommit() {
+        Map<String, Object> props = baseConfig("text");
+        props.put(EnricherConfig.PROCESSING_GUARANTEE, "at_least_once");
+        start(props);
+        input.pipeInput(null, "first".getBytes(StandardCharsets.UTF_8));
+        driver.advanceWallClockTime(Duration.ofMillis(200));
+        assertEquals(1, output.getQueueSize(), "forwarded by the delay punctuation");
+        assertEquals(1, pendingEvents(), "kept until a commit has flushed its output");
+        input.pipeInput(null, "second".getBytes(StandardCharsets.UTF_8));
+        assertEquals(1, pendingEvents(), "the driver committed after the punctuation: the first is deleted");
+        closeBatchByTime();
+        assertEquals(List.of("first", "second"), output.readValuesToList().stream().map(EnrichedEvent::getText).toList());
+    }
+
     static byte[] avro(TextEvent event) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
