@@ -83,14 +83,14 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private final ProcessingMetrics metrics;
     private final Stalls stalls;
     private final CommitCountingStore.Commits commits;
+    /** Forwarded events awaiting a commit before their delete: (sequence bound, commit count when forwarded). */
+    private final ArrayDeque<long[]> awaitingCommit = new ArrayDeque<>();
 
     private ProcessorContext<byte[], byte[]> context;
     private AtomicLong commitCount;
     /** Every event below this sequence was forwarded (or dead-lettered); those below {@code deletedBelow} are gone. */
     private long forwardedBelow;
     private long deletedBelow;
-    /** Forwarded events awaiting a commit before their delete: (sequence bound, commit count when forwarded). */
-    private final ArrayDeque<long[]> awaitingCommit = new ArrayDeque<>();
     private KeyValueStore<Long, PendingEvent> pending;
     private long nextSequence;
     private int pendingCount;
