@@ -22,17 +22,24 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -106,6 +113,7 @@ final class EndToEndBench {
         String out = prefix + "-out";
         String dlq = prefix + "-dlq";
         createTopics.accept(new String[] {in, out, dlq});
+        awaitLeaders(in);
         Path stateDir = Files.createTempDirectory("enricher-bench-state");
         Map<String, Object> props = serviceConfig(prefix, in, out, dlq, stateDir, maxRecords, maxDelayMs);
         InProcessSchemaRegistry registry = new InProcessSchemaRegistry();
@@ -285,6 +293,26 @@ final class EndToEndBench {
         return props;
     }
 
+    /**
+     * Waits until the broker leads every partition of a topic just created. The controller accepts a topic
+     * before the broker leads its partitions; sends in between meet NOT_LEADER_OR_FOLLOWER, and with 48
+     * partitions the idempotent producer's retries then failed with OutOfOrderSequenceException until they
+     * expired. Only a partition's leader answers ListOffsets, and the admin client retries it until then.
+     */
+    private void awaitLeaders(String topic) throws InterruptedException {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.CLIENT_ID_CONFIG, "bench-admin-" + topic))) {
+            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS)
+                    .get(topic);
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            d.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            admin.listOffsets(latest).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the partitions of " + topic + " got no leader within 60 s: " + e, e);
+        }
+    }
+
+    /** Idempotent (Kafka's default); a send not acknowledged within 45 s fails (default 120 s). */
     private Properties producerProps(String prefix) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -292,6 +320,7 @@ final class EndToEndBench {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 45_000);
         return p;
     }
 
