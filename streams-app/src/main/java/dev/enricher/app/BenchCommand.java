@@ -68,6 +68,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--latency-seconds", description = "Duration of each paced latency run, 0 to skip (default: 15).")
     Double latencySeconds;
 
+    @Option(names = "--latency-rate", defaultValue = "0", description = "Events/s of the paced latency runs, the same "
+            + "for every mode, e.g. to compare --partitions at one offered load (default: half of each mode's "
+            + "measured saturation rate).")
+    double latencyRate;
+
     @Option(names = "--events", defaultValue = "0", description = "Events of the batched end-to-end run (default: "
             + "from the engine's rate and --e2e-seconds).")
     int events;
@@ -110,7 +115,7 @@ final class BenchCommand implements Callable<Integer> {
         }
         BenchOptions.Builder b = BenchOptions.builder(c, n).threads(threads).tokens(minTokens, maxTokens)
                 .events(events).baselineEvents(baselineEvents).batchMaxRecords(batchMaxRecords)
-                .batchMaxDelayMs(batchMaxDelayMs).partitions(partitions).seed(seed);
+                .batchMaxDelayMs(batchMaxDelayMs).partitions(partitions).latencyRate(latencyRate).seed(seed);
         if (quick) {
             b.texts(256).seconds(1).warmupSeconds(0.5).endToEndSeconds(3).latencySeconds(3);
         }
@@ -130,7 +135,14 @@ final class BenchCommand implements Callable<Integer> {
             b.latencySeconds(latencySeconds);
         }
         overrides.forEach(b::set);
-        BenchReport report = Benchmark.run(b.build(), EnricherService::openEngine, System.err);
+        BenchOptions options;
+        try {
+            options = b.build();
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench: " + e.getMessage());
+            return 2;
+        }
+        BenchReport report = Benchmark.run(options, EnricherService::openEngine, System.err);
         report.print(System.out);
         System.out.flush();
         return 0;

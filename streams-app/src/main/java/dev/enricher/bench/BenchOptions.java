@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param warmupSeconds unmeasured run before each in-process mode
  * @param endToEndSeconds aimed duration of each end-to-end saturation run, which sets its event count
  * @param latencySeconds duration of each paced latency run; 0 skips the latency runs
+ * @param latencyRate events/s of the paced latency runs; 0 paces each at half its own saturation rate
  * @param events events of the batched saturation run; 0 derives it from the engine rate and endToEndSeconds
  * @param baselineEvents events of the per-record saturation run; 0 derives it likewise
  * @param batchMaxRecords batch.max.records of the batched modes
@@ -29,8 +30,8 @@ import java.util.Objects;
  */
 public record BenchOptions(Path classifierDir, Path nerDir, int threads, int texts, int minTokens, int maxTokens,
                            double seconds, double warmupSeconds, double endToEndSeconds, double latencySeconds,
-                           int events, int baselineEvents, int batchMaxRecords, int batchMaxDelayMs, int partitions,
-                           Map<String, String> serviceOverrides, long seed) {
+                           double latencyRate, int events, int baselineEvents, int batchMaxRecords,
+                           int batchMaxDelayMs, int partitions, Map<String, String> serviceOverrides, long seed) {
 
     public BenchOptions {
         Objects.requireNonNull(classifierDir, "classifierDir");
@@ -43,6 +44,10 @@ public record BenchOptions(Path classifierDir, Path nerDir, int threads, int tex
         }
         if (!(seconds > 0) || warmupSeconds < 0 || !(endToEndSeconds > 0) || latencySeconds < 0) {
             throw new IllegalArgumentException("measuring times must be positive (warm-up and latency may be 0)");
+        }
+        if (!(latencyRate >= 0) || Double.isInfinite(latencyRate)) {
+            throw new IllegalArgumentException("the latency rate must be a finite number of events/s, or 0 for half "
+                    + "the saturation rate; got " + latencyRate);
         }
     }
 
@@ -62,6 +67,7 @@ public record BenchOptions(Path classifierDir, Path nerDir, int threads, int tex
         private double warmupSeconds = 2;
         private double endToEndSeconds = 20;
         private double latencySeconds = 15;
+        private double latencyRate;
         private int events;
         private int baselineEvents;
         private int batchMaxRecords = 32;
@@ -82,6 +88,7 @@ public record BenchOptions(Path classifierDir, Path nerDir, int threads, int tex
         public Builder warmupSeconds(double v) { warmupSeconds = v; return this; }
         public Builder endToEndSeconds(double v) { endToEndSeconds = v; return this; }
         public Builder latencySeconds(double v) { latencySeconds = v; return this; }
+        public Builder latencyRate(double v) { latencyRate = v; return this; }
         public Builder events(int v) { events = v; return this; }
         public Builder baselineEvents(int v) { baselineEvents = v; return this; }
         public Builder batchMaxRecords(int v) { batchMaxRecords = v; return this; }
@@ -92,8 +99,8 @@ public record BenchOptions(Path classifierDir, Path nerDir, int threads, int tex
 
         public BenchOptions build() {
             return new BenchOptions(classifierDir, nerDir, threads, texts, minTokens, maxTokens, seconds, warmupSeconds,
-                    endToEndSeconds, latencySeconds, events, baselineEvents, batchMaxRecords, batchMaxDelayMs,
-                    partitions, serviceOverrides, seed);
+                    endToEndSeconds, latencySeconds, latencyRate, events, baselineEvents, batchMaxRecords,
+                    batchMaxDelayMs, partitions, serviceOverrides, seed);
         }
     }
 }

@@ -40,8 +40,8 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
 
     /**
      * Where the end-to-end batched run's process CPU went. The engine's time comes from the results' own
-     * timings (wall time of tokenize + infer + post-process per batch) and the model runs from the run listener;
-     * the engine's non-model time is split between tokenization and post-processing as in the engine mode; Kafka
+     * timings (wall time of tokenize + infer + post-process per batch) and the model runs from the service's
+     * metrics; the engine's non-model time is split between tokenization and post-processing as in the engine mode; Kafka
      * + Avro is the rest of the process CPU time.
      */
     public CpuSplit endToEndSplit() {
@@ -70,7 +70,7 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
                 fmt("ratio batched/per_record=%.3f", ratioBatchedVsPerRecord()),
                 fmt("padding_efficiency=%.3f", paddingEfficiency()),
                 "batch_size_histogram=" + batched.result().batchSizes().format(),
-                "model_run_histogram=" + batched.modelRuns().format(),
+                fmt("model_run_mean_sequences=%.2f", batched.meanModelRun()),
                 "cpu_split=" + e2e.format(),
                 "cpu_split_engine=" + engine.split().format(),
                 fmt("events_per_s model_only=%.1f model_only_batch1=%.1f engine=%.1f engine_batch1=%.1f "
@@ -79,6 +79,8 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
                         enginePerRecord.eventsPerSecond(), batched.result().eventsPerSecond(),
                         perRecord.result().eventsPerSecond()),
                 latencyLine("end_to_end", batched.result().latencies()),
+                Double.isNaN(batched.latencyMeanModelRun()) ? "latency_model_run_mean_sequences=not_measured"
+                        : fmt("latency_model_run_mean_sequences=%.2f", batched.latencyMeanModelRun()),
                 latencyLine("per_record", perRecord.result().latencies()),
                 goalLine("end_to_end/model_only", ratioEndToEndVsModelOnly(), GOAL_END_TO_END_VS_MODEL_ONLY),
                 goalLine("batched/per_record", ratioBatchedVsPerRecord(), GOAL_BATCHED_VS_PER_RECORD),
@@ -143,8 +145,8 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
         out.println();
         out.println("Engine mode: wall time of one thread (model runs timed by the pipelines' run listener, "
                 + "tokenization timed apart on the same batches, post-processing the rest). End to end: the engine's "
-                + "wall time from the results' timings, model runs from the run listener, over the process CPU time "
-                + "of the saturation window.");
+                + "wall time from the results' timings, model runs from the service's metrics, over the process CPU "
+                + "time of the saturation window.");
         out.println();
         out.println("End to end, process CPU by thread over the saturation window (ms per event):");
         out.println();
@@ -162,8 +164,10 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
         out.println("## Batch sizes");
         out.println();
         out.println("- engine batches, end to end batched (size:batches): " + batched.result().batchSizes().format());
-        out.println("- model runs per model after padding-aware splitting, end to end batched: "
-                + batched.modelRuns().format());
+        out.printf(Locale.ROOT, "- model runs after padding-aware splitting, end to end batched (from the service's "
+                + "metrics; sequences per run, both models): %.2f at saturation, %s during the paced latency run%n",
+                batched.meanModelRun(), Double.isNaN(batched.latencyMeanModelRun()) ? "not measured"
+                        : fmt("%.2f", batched.latencyMeanModelRun()));
         out.println("- model runs per model, engine mode: " + engine.modelRuns().format());
         out.println();
         out.println("## Goals (defined for the MiniLM-size bundles)");
@@ -198,11 +202,11 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
                         + "of CPU per event: %.2f ms in model runs (runs of %.1f on average), %.2f ms tokenizing and "
                         + "post-processing, %.2f ms in Kafka Streams, the state store and Avro. The other threads "
                         + "(broker, clients, JIT, GC, native pools) use %.2f ms per event on the %d cores.%n",
-                modelMs, modelOnly.meanBatch(), e2eWallMs, streamMs, inferMs, batched.modelRuns().meanBatch(),
+                modelMs, modelOnly.meanBatch(), e2eWallMs, streamMs, inferMs, batched.meanModelRun(),
                 engineOtherMs, streamRestMs, batched.result().cpuMsPerEvent() - streamMs, machine.cores());
         out.printf(Locale.ROOT, "- wall times on the stream thread, per event: engine %.2f ms (results' timings), "
-                        + "model runs %.2f ms (run listener); where they exceed the thread's CPU time it waited for a "
-                        + "core, and the split above is scaled to its CPU time.%n",
+                        + "model runs %.2f ms (the service's metrics); where they exceed the thread's CPU time it waited "
+                        + "for a core, and the split above is scaled to its CPU time.%n",
                 batched.engineNanos() / 1e6 / n, batched.inferNanos() / 1e6 / n);
         out.printf(Locale.ROOT, "- batched vs per record: on the models alone, runs of %.1f give %.2fx the events/s of "
                         + "single-text runs; the engine %.2fx; end to end %.2fx. Per record, the process spends %.2f ms "
@@ -233,7 +237,7 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
         return fmt("%.1f%%", 100 * part / of.total());
     }
 
-    private static String trim(double v) {
+    static String trim(double v) {
         return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
     }
 

@@ -79,17 +79,20 @@ public final class Benchmark {
                     topics -> broker.createTopics(options.partitions(), topics), options, texts, log);
             batched = e2e.run("end_to_end", "end to end, batched (" + options.batchMaxRecords() + " records, "
                     + options.batchMaxDelayMs() + " ms)", options.batchMaxRecords(), options.batchMaxDelayMs(), events,
-                    options.latencySeconds());
+                    options.latencySeconds(), engine.result().eventsPerSecond());
             perRecord = e2e.run("per_record", "end to end, 1 record per inference call (baseline)", 1, 0,
-                    baselineEvents, options.latencySeconds());
+                    baselineEvents, options.latencySeconds(), enginePerRecord.eventsPerSecond());
         }
         String settings = String.format(Locale.ROOT, "processing.guarantee=%s, input partitions=%d, stream threads=%s, "
                         + "batched: batch.max.records=%d batch.max.delay.ms=%d, per-record: batch.max.records=1 "
-                        + "batch.max.delay.ms=0, batch.max.tokens=%d, batch.min.padding.efficiency=%s%s",
+                        + "batch.max.delay.ms=0, batch.max.tokens=%d, batch.min.padding.efficiency=%s, latency runs "
+                        + "paced at %s%s",
                 engineConfig.getString(EnricherConfig.PROCESSING_GUARANTEE), options.partitions(),
                 engineConfig.getInt(EnricherConfig.NUM_STREAM_THREADS), options.batchMaxRecords(),
                 options.batchMaxDelayMs(), engineConfig.getInt(EnricherConfig.BATCH_MAX_TOKENS),
                 engineConfig.getDouble(EnricherConfig.BATCH_MIN_PADDING_EFFICIENCY),
+                options.latencyRate() > 0 ? String.format(Locale.ROOT, "%s events/s (--latency-rate)",
+                        BenchReport.trim(options.latencyRate())) : "half of each mode's saturation rate",
                 options.serviceOverrides().isEmpty() ? "" : ", overrides " + options.serviceOverrides());
         machine = new BenchReport.Machine(machine.cpu(), machine.cores(), machine.memory(), machine.os(),
                 machine.java(), machine.onnxRuntime(), machine.loadAverage(), CpuClock.loadAverage());

@@ -22,16 +22,24 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
@@ -41,9 +49,14 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *
  * <p>Saturation: {@code events} JSON events are produced before the service starts; the rate is measured between
  * the reader seeing 10% and 100% of the results, so start-up and group join are left out. Latency: events are
- * then produced at a paced rate (half the saturation rate) and the time from each input record's timestamp to
- * reading its result is recorded; the first 10% are warm-up. CPU time is taken per thread over the saturation
- * window. Single-use; not thread-safe.
+ * then produced at a paced rate ({@link BenchOptions#latencyRate()}, else half the saturation rate) and the time
+ * from each input record's timestamp to reading its result is recorded; the first 10% are warm-up. CPU time is
+ * taken per thread over the saturation window. Model runs are read from the service's own metrics
+ * ({@link ModelRunTotals}), so the service's run listeners stay as they are.
+ *
+ * <p>It never waits for results that cannot come: every send is checked ({@link Sends}) and the run stops at the
+ * first failed one; the waits for results are bounded from the expected rate and stop when results stall
+ * ({@link ResultWait}). Not thread-safe; one run at a time.
  */
 final class EndToEndBench {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -60,9 +73,22 @@ final class EndToEndBench {
     private final List<String> texts;
     private final PrintStream log;
 
-    /** What the run measured, with the raw numbers of its CPU split. */
+    /** First result of a saturation run at the latest: model loading is done, Kafka Streams still starts. */
+    static final Duration STARTUP = Duration.ofSeconds(120);
+    /** Longest time without a new result once results come. */
+    static final Duration STALL = Duration.ofSeconds(60);
+    /** How much slower than the in-process engine a saturation run may be before it counts as stuck. */
+    static final double SLOWEST = 5;
+
+    /**
+     * What the run measured, with the raw numbers of its CPU split.
+     *
+     * @param meanModelRun sequences per model run of the saturation run, both models
+     * @param latencyMeanModelRun sequences per model run of the paced latency run, both models, or NaN when there
+     *     was none
+     */
     record Outcome(ModeResult result, double engineNanos, double inferNanos, double processNanos,
-                   BatchSizes modelRuns, double secondsToAllResults) {}
+                   double meanModelRun, double latencyMeanModelRun, double secondsToAllResults) {}
 
     EndToEndBench(String bootstrap, Consumer<String[]> createTopics, BenchOptions options, List<String> texts,
                   PrintStream log) {
@@ -73,62 +99,113 @@ final class EndToEndBench {
         this.log = log;
     }
 
-    Outcome run(String mode, String title, int maxRecords, int maxDelayMs, int events, double latencySeconds)
-            throws Exception {
+    /**
+     * Runs one service: saturation, then (when {@code latencySeconds} > 0) the paced latency run.
+     *
+     * @param expectedRate events/s the in-process engine reached with the same batches; bounds the wait
+     * @throws IllegalStateException when a send fails, the service or the reader fails, results stall or do not
+     *     all come within the bound, or events went to the dead-letter topic
+     */
+    Outcome run(String mode, String title, int maxRecords, int maxDelayMs, int events, double latencySeconds,
+                double expectedRate) throws Exception {
         String prefix = "enricher-" + mode.replace('_', '-') + "-" + UUID.randomUUID().toString().substring(0, 8);
         String in = prefix + "-in";
         String out = prefix + "-out";
         String dlq = prefix + "-dlq";
         createTopics.accept(new String[] {in, out, dlq});
+        awaitLeaders(in);
         Path stateDir = Files.createTempDirectory("enricher-bench-state");
         Map<String, Object> props = serviceConfig(prefix, in, out, dlq, stateDir, maxRecords, maxDelayMs);
         InProcessSchemaRegistry registry = new InProcessSchemaRegistry();
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(prefix))) {
+        Sends sends = new Sends(mode, in);
+        KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProps(prefix));
+        try {
             for (int i = 0; i < events; i++) {
-                send(producer, in, "s-" + i, texts.get(i % texts.size()));
+                send(producer, sends, in, "s-" + i, texts.get(i % texts.size()));
             }
             producer.flush();
+            sends.check();
             Reader reader = new Reader(registry, out, dlq, events);
             Thread readerThread = new Thread(reader, "bench-reader-" + mode);
             readerThread.setDaemon(true);
             readerThread.start();
-            reader.awaitAssigned();
-            log.printf(Locale.ROOT, "%s: %d events produced; starting the service%n", mode, events);
-            EnricherService service = EnricherService.create(new EnricherConfig(props), registry);
-            RunRecorder runs = new RunRecorder();
-            service.engine().classifier().ifPresent(runs::attach);
-            service.engine().ner().ifPresent(runs::attach);
             try {
-                reader.runs = runs;
-                long started = System.nanoTime();
-                service.start();
-                long timeout = Math.max(120, 20L * events / 10);
-                if (!reader.saturationDone.await(timeout, TimeUnit.SECONDS)) {
-                    throw new IllegalStateException(mode + ": only " + reader.saturationCount() + " of " + events
-                            + " results within " + timeout + " s (service state " + service.state() + ")");
+                reader.awaitAssigned();
+                log.printf(Locale.ROOT, "%s: %d events produced; starting the service%n", mode, events);
+                try (EnricherService service = EnricherService.create(new EnricherConfig(props), registry)) {
+                    return measure(mode, title, events, latencySeconds, expectedRate, service, reader, producer,
+                            sends, in, prefix);
                 }
-                double toAll = (reader.lastSaturationNanos - started) / 1e9;
-                Outcome saturation = saturation(mode, title, reader, prefix, toAll);
-                log.printf(Locale.ROOT, "%s: %.1f events/s at saturation%n", mode, saturation.result.eventsPerSecond());
-                if (latencySeconds > 0) {
-                    double rate = saturation.result.eventsPerSecond() / 2;
-                    Latencies latencies = latency(producer, in, reader, rate, latencySeconds, mode);
-                    saturation = new Outcome(saturation.result.withLatencies(latencies), saturation.engineNanos,
-                            saturation.inferNanos, saturation.processNanos, saturation.modelRuns,
-                            saturation.secondsToAllResults);
-                }
-                if (reader.deadLetters > 0) {
-                    throw new IllegalStateException(mode + ": " + reader.deadLetters + " events went to the dead-letter "
-                            + "topic");
-                }
-                return saturation;
             } finally {
                 reader.stop = true;
-                service.close(Duration.ofSeconds(60));
                 readerThread.join(10_000);
-                deleteQuietly(stateDir);
             }
+        } finally {
+            producer.close(Duration.ofSeconds(10));
+            deleteQuietly(stateDir);
         }
+    }
+
+    /** Starts the service on the pre-produced events and measures; the caller closes the service. */
+    private Outcome measure(String mode, String title, int events, double latencySeconds, double expectedRate,
+                            EnricherService service, Reader reader, KafkaProducer<byte[], byte[]> producer,
+                            Sends sends, String in, String appId) throws InterruptedException {
+        Runnable check = () -> {
+            sends.check();
+            reader.check(mode);
+            service.failure().ifPresent(e -> {
+                throw new IllegalStateException(mode + ": the service failed: " + e, e);
+            });
+        };
+        Supplier<String> state = () -> "service state " + service.state() + ", " + sends.failed() + " sends failed";
+        reader.metrics = () -> ModelRunTotals.parse(service.metrics().scrape());
+        long started = System.nanoTime();
+        service.start();
+        ResultWait.await(mode + ": saturation results", events, reader::saturationCount,
+                saturationLimits(events, expectedRate), check, state);
+        double toAll = (reader.lastSaturationNanos - started) / 1e9;
+        Outcome saturation = saturation(mode, title, reader, appId, toAll);
+        log.printf(Locale.ROOT, "%s: %.1f events/s at saturation, %.2f sequences per model run%n", mode,
+                saturation.result.eventsPerSecond(), saturation.meanModelRun);
+        if (latencySeconds > 0) {
+            double saturationRate = saturation.result.eventsPerSecond();
+            double rate = options.latencyRate() > 0 ? options.latencyRate() : saturationRate / 2;
+            ModelRunTotals before = reader.metrics.get();
+            Latencies latencies = latency(producer, sends, in, reader, rate, saturationRate, latencySeconds, mode,
+                    check, state);
+            ModelRunTotals runs = reader.metrics.get().minus(before);
+            double meanRun = runs.meanSequences(reader.latencySequences());
+            log.printf(Locale.ROOT, "%s: paced run: %s, %.2f sequences per model run%n", mode, runs, meanRun);
+            saturation = new Outcome(saturation.result.withLatencies(latencies), saturation.engineNanos,
+                    saturation.inferNanos, saturation.processNanos, saturation.meanModelRun, meanRun,
+                    saturation.secondsToAllResults);
+        }
+        reader.check(mode);
+        return saturation;
+    }
+
+    /**
+     * The wait for {@code events} pre-produced results: start-up, then the events at no less than 1/{@link
+     * #SLOWEST} of the rate the in-process engine reached.
+     */
+    static ResultWait.Limits saturationLimits(int events, double expectedRate) {
+        if (!(expectedRate > 0)) {
+            throw new IllegalArgumentException("expected rate must be positive, got " + expectedRate);
+        }
+        long seconds = STARTUP.toSeconds() + (long) Math.ceil(SLOWEST * events / expectedRate);
+        return new ResultWait.Limits(Duration.ofSeconds(seconds), STARTUP, STALL);
+    }
+
+    /**
+     * The wait, after the last paced send, for the {@code count} paced results: the stall time, plus twice what
+     * the whole count takes at the saturation rate (the backlog when pacing faster than saturation).
+     */
+    static ResultWait.Limits latencyLimits(int count, double saturationRate) {
+        if (!(saturationRate > 0)) {
+            throw new IllegalArgumentException("saturation rate must be positive, got " + saturationRate);
+        }
+        long seconds = STALL.toSeconds() + (long) Math.ceil(2 * count / saturationRate);
+        return new ResultWait.Limits(Duration.ofSeconds(seconds), STALL, STALL);
     }
 
     /** Shortest saturation window worth timing. */
@@ -157,15 +234,18 @@ final class EndToEndBench {
                 engineMs += r.inferenceMs[i] / r.batchSizes[i];
             }
         }
-        ModeResult result = new ModeResult(mode, title, n, wall, process / 1e9, r.paddingEfficiency, sizes.meanBatch(),
-                sizes, null, cpu);
-        return new Outcome(result, engineMs * 1e6, r.inferNanosInWindow, process, r.modelRuns, toAll);
+        ModelRunTotals all = r.endRuns;
+        double inferNanos = (r.endRuns.seconds() - r.startRuns.seconds()) * 1e9;
+        ModeResult result = new ModeResult(mode, title, n, wall, process / 1e9, all.paddingEfficiency(),
+                sizes.meanBatch(), sizes, null, cpu);
+        return new Outcome(result, engineMs * 1e6, inferNanos, process, all.meanSequences(r.saturationSequences),
+                Double.NaN, toAll);
     }
 
-    private Latencies latency(KafkaProducer<byte[], byte[]> producer, String in, Reader reader, double rate,
-                              double seconds, String mode) throws InterruptedException {
+    private Latencies latency(KafkaProducer<byte[], byte[]> producer, Sends sends, String in, Reader reader,
+                              double rate, double saturationRate, double seconds, String mode, Runnable check,
+                              Supplier<String> state) throws InterruptedException {
         int count = (int) Math.max(10, Math.round(rate * seconds));
-        reader.expectLatency(count);
         log.printf(Locale.ROOT, "%s: %d events paced at %.1f/s for latency%n", mode, count, rate);
         long start = System.nanoTime();
         for (int i = 0; i < count; i++) {
@@ -173,14 +253,12 @@ final class EndToEndBench {
             for (long wait; (wait = due - System.nanoTime()) > 0; ) {
                 LockSupport.parkNanos(wait);
             }
-            send(producer, in, "l-" + i, texts.get(i % texts.size()));
+            check.run();
+            send(producer, sends, in, "l-" + i, texts.get(i % texts.size()));
         }
         producer.flush();
-        long timeout = Math.max(60, (long) (seconds * 4));
-        if (!reader.latencyDone.await(timeout, TimeUnit.SECONDS)) {
-            throw new IllegalStateException(mode + ": only " + reader.latencyCount() + " of " + count
-                    + " paced results within " + timeout + " s");
-        }
+        ResultWait.await(mode + ": paced results", count, reader::latencyCount, latencyLimits(count, saturationRate),
+                check, state);
         return Latencies.of(reader.latencies(count / 10), rate);
     }
 
@@ -215,6 +293,26 @@ final class EndToEndBench {
         return props;
     }
 
+    /**
+     * Waits until the broker leads every partition of a topic just created. The controller accepts a topic
+     * before the broker leads its partitions; sends in between meet NOT_LEADER_OR_FOLLOWER, and with 48
+     * partitions the idempotent producer's retries then failed with OutOfOrderSequenceException until they
+     * expired. Only a partition's leader answers ListOffsets, and the admin client retries it until then.
+     */
+    private void awaitLeaders(String topic) throws InterruptedException {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.CLIENT_ID_CONFIG, "bench-admin-" + topic))) {
+            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get(60, TimeUnit.SECONDS)
+                    .get(topic);
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            d.partitions().forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            admin.listOffsets(latest).all().get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the partitions of " + topic + " got no leader within 60 s: " + e, e);
+        }
+    }
+
+    /** Idempotent (Kafka's default); a send not acknowledged within 45 s fails (default 120 s). */
     private Properties producerProps(String prefix) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -222,23 +320,29 @@ final class EndToEndBench {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         p.put(ProducerConfig.LINGER_MS_CONFIG, 1);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 45_000);
         return p;
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String id, String text) {
+    /** Sends one event with {@code sends} as its callback; first stops if an earlier send has failed. */
+    private static void send(KafkaProducer<byte[], byte[]> producer, Sends sends, String topic, String id,
+                             String text) {
+        sends.check();
         byte[] value;
         try {
             value = JSON.writeValueAsBytes(Map.of("id", id, "text", text));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        sends.sent();
         producer.send(new ProducerRecord<>(topic, null, System.currentTimeMillis(),
-                id.getBytes(StandardCharsets.UTF_8), value));
+                id.getBytes(StandardCharsets.UTF_8), value), sends);
     }
 
     /**
      * Reads the results. Saturation results ({@code s-} ids) fill fixed arrays; at 10% and at 100% of them it
-     * takes CPU snapshots. Latency results ({@code l-} ids) record receive time minus record timestamp.
+     * takes CPU snapshots and the service's model-run totals. Latency results ({@code l-} ids) record receive
+     * time minus record timestamp. Both count the windows the models ran on (sequences).
      */
     private final class Reader implements Runnable {
         final int expected;
@@ -246,10 +350,9 @@ final class EndToEndBench {
         final double[] inferenceMs;
         final int windowStartIndex;
         final CountDownLatch assigned = new CountDownLatch(1);
-        final CountDownLatch saturationDone = new CountDownLatch(1);
-        volatile CountDownLatch latencyDone = new CountDownLatch(1);
         volatile boolean stop;
-        volatile RunRecorder runs;
+        volatile Supplier<ModelRunTotals> metrics;
+        private volatile Throwable failure;
         private final InProcessSchemaRegistry registry;
         private final String out;
         private final String dlq;
@@ -259,12 +362,12 @@ final class EndToEndBench {
         private long lastSaturationNanos;
         private CpuClock.Snapshot startSnapshot;
         private CpuClock.Snapshot endSnapshot;
-        private double paddingEfficiency;
-        private double inferNanosInWindow;
-        private BatchSizes modelRuns;
+        private ModelRunTotals startRuns;
+        private ModelRunTotals endRuns;
+        private long saturationSequences;
+        private long latencySequences;
         private final List<Long> latencies = new ArrayList<>();
         private final List<Integer> latencyIds = new ArrayList<>();
-        private int latencyExpected = Integer.MAX_VALUE;
 
         Reader(InProcessSchemaRegistry registry, String out, String dlq, int expected) {
             this.registry = registry;
@@ -290,12 +393,25 @@ final class EndToEndBench {
             return latencies.size();
         }
 
-        synchronized void expectLatency(int count) {
-            latencyExpected = count;
-            latencyDone = new CountDownLatch(1);
-            if (latencies.size() >= count) {
-                latencyDone.countDown();
+        /** Windows of both models over the paced results read so far. */
+        synchronized long latencySequences() {
+            return latencySequences;
+        }
+
+        /** Throws when the reader has stopped on an error or read a dead letter (an event without a result). */
+        void check(String mode) {
+            Throwable f = failure;
+            if (f != null) {
+                throw new IllegalStateException(mode + ": the bench reader failed: " + f, f);
             }
+            int dead = deadLetters();
+            if (dead > 0) {
+                throw new IllegalStateException(mode + ": " + dead + " events went to the dead-letter topic");
+            }
+        }
+
+        synchronized int deadLetters() {
+            return deadLetters;
         }
 
         /** Latencies of paced events whose index is at least {@code skip}, in milliseconds. */
@@ -321,24 +437,31 @@ final class EndToEndBench {
             p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class);
             var deserializer = new ConfluentAvro.AvroDeserializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema());
             try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-                consumer.subscribe(List.of(out, dlq));
-                while (!stop) {
-                    var records = consumer.poll(Duration.ofMillis(100));
-                    if (!consumer.assignment().isEmpty()) {
-                        assigned.countDown();
-                    }
-                    long nowNanos = System.nanoTime();
-                    long nowMillis = System.currentTimeMillis();
-                    for (ConsumerRecord<byte[], byte[]> r : records) {
-                        if (r.topic().equals(dlq)) {
-                            synchronized (this) {
-                                deadLetters++;
-                            }
-                            continue;
+                read(consumer, deserializer);
+            } catch (RuntimeException | Error e) {
+                failure = e;
+            }
+        }
+
+        private void read(KafkaConsumer<byte[], byte[]> consumer,
+                          ConfluentAvro.AvroDeserializer<EnrichedEvent> deserializer) {
+            consumer.subscribe(List.of(out, dlq));
+            while (!stop) {
+                var records = consumer.poll(Duration.ofMillis(100));
+                if (!consumer.assignment().isEmpty()) {
+                    assigned.countDown();
+                }
+                long nowNanos = System.nanoTime();
+                long nowMillis = System.currentTimeMillis();
+                for (ConsumerRecord<byte[], byte[]> r : records) {
+                    if (r.topic().equals(dlq)) {
+                        synchronized (this) {
+                            deadLetters++;
                         }
-                        EnrichedEvent e = deserializer.deserialize(out, r.value());
-                        accept(e, r.timestamp(), nowNanos, nowMillis);
+                        continue;
                     }
+                    EnrichedEvent e = deserializer.deserialize(out, r.value());
+                    accept(e, r.timestamp(), nowNanos, nowMillis);
                 }
             }
         }
@@ -349,27 +472,29 @@ final class EndToEndBench {
                 int i = saturation++;
                 batchSizes[i] = e.getTimings().getBatchSize();
                 inferenceMs[i] = e.getTimings().getInferenceMs();
+                saturationSequences += sequences(e);
                 if (i == windowStartIndex) {
                     windowStartNanos = nowNanos;
                     startSnapshot = CpuClock.Snapshot.take();
-                    inferNanosInWindow = -runs.nanos();
+                    startRuns = metrics.get();
                 }
                 if (saturation == expected) {
                     lastSaturationNanos = nowNanos;
                     endSnapshot = CpuClock.Snapshot.take();
-                    inferNanosInWindow += runs.nanos();
-                    paddingEfficiency = runs.paddingEfficiency();
-                    modelRuns = runs.sizes();
-                    saturationDone.countDown();
+                    endRuns = metrics.get();
                 }
             } else if (id.startsWith("l-")) {
                 latencies.add(nowMillis - timestamp);
                 latencyIds.add(Integer.parseInt(id.substring(2)));
-                if (latencies.size() >= latencyExpected) {
-                    latencyDone.countDown();
-                }
+                latencySequences += sequences(e);
             }
         }
+    }
+
+    /** The windows both models ran on for one event: its sequences in model runs. */
+    private static long sequences(EnrichedEvent e) {
+        return (e.getClassification() == null ? 0 : e.getClassification().getWindows())
+                + (e.getEntities() == null ? 0 : e.getEntities().getWindows());
     }
 
     private static void deleteQuietly(Path dir) {

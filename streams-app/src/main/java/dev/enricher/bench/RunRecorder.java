@@ -5,8 +5,9 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Listens to the model runs of pipelines: their wall time (tensor filling, ONNX Runtime, output copy), sizes and
- * tokens. Thread-safe: pipelines call it from whichever thread runs the model. Replaces any listener a pipeline
- * had (e.g. the service's metrics); the bench does not read those.
+ * tokens. Thread-safe: pipelines call it from whichever thread runs the model. A pipeline has one listener, so
+ * {@link #attach} replaces the one it had: attach it only to pipelines the bench owns (the in-process modes'
+ * engine), never to a running service's, whose metrics listen there ({@link ModelRunTotals} reads those).
  */
 final class RunRecorder implements Pipeline.RunListener {
     private final LongAdder nanos = new LongAdder();

@@ -1,17 +1,27 @@
 package dev.enricher.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.enricher.TestModels;
 import dev.enricher.app.EnricherServiceAccess;
+import dev.enricher.broker.EmbeddedKafkaBroker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,7 +35,7 @@ class BenchSmokeIT {
         BenchOptions options = BenchOptions.builder(TestModels.bundle(TestModels.SENTIMENT),
                         TestModels.bundle(TestModels.NER))
                 .texts(64).seconds(0.2).warmupSeconds(0.1).endToEndSeconds(1).latencySeconds(1)
-                .events(256).baselineEvents(128).build();
+                .events(256).baselineEvents(128).latencyRate(50).build();
         BenchReport report = Benchmark.run(options, EnricherServiceAccess::openEngine,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -56,10 +66,54 @@ class BenchSmokeIT {
         assertEquals(1.0, shares, 0.01, lines.get("cpu_split"));
         assertTrue(lines.get("cpu_split").startsWith("tokenize:"), lines.get("cpu_split"));
 
+        double meanRun = Double.parseDouble(lines.get("model_run_mean_sequences"));
+        assertTrue(meanRun >= 1 && meanRun <= 32, "sequences per model run: " + meanRun);
+        double pacedRun = Double.parseDouble(lines.get("latency_model_run_mean_sequences"));
+        assertTrue(pacedRun >= 1 && pacedRun <= 32, "sequences per model run, paced: " + pacedRun);
+        assertEquals(1.0, report.perRecord().meanModelRun(), 1e-12, "per record: one sequence per model run");
+        assertEquals(1.0, report.perRecord().latencyMeanModelRun(), 1e-12, "per record, paced: one sequence per run");
+        assertEquals(50, report.batched().result().latencies().ratePerSecond(), 1e-9, "paced at --latency-rate");
+        assertEquals(50, report.perRecord().result().latencies().ratePerSecond(), 1e-9, "paced at --latency-rate");
+        assertTrue(lines.get("latency_ms end_to_end rate_per_s").startsWith("50.0 "), out);
+
         assertEquals(1, report.perRecord().result().batchSizes().batches().size(), "per record: batches of 1 only");
         assertTrue(report.perRecord().result().batchSizes().batches().containsKey(1));
         assertTrue(report.batched().result().latencies().count() > 0, "latency measured");
         assertTrue(out.contains("| model only"), out);
         assertTrue(out.toLowerCase(Locale.ROOT).contains("goal end_to_end/model_only>=0.9 "), out);
+    }
+
+    /**
+     * Every send of the bench producer is refused (the input topic takes no record this large): the run stops at
+     * once, naming the failure and the count, instead of waiting for results that cannot come.
+     */
+    @Test
+    void aFailedSendStopsTheRunWithAClearMessage() throws Exception {
+        BenchOptions options = BenchOptions.builder(TestModels.bundle(TestModels.SENTIMENT),
+                TestModels.bundle(TestModels.NER)).texts(16).build();
+        try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(0, null);
+             Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            EndToEndBench e2e = new EndToEndBench(broker.bootstrapServers(), topics -> {
+                List<NewTopic> created = new ArrayList<>();
+                for (String t : topics) {
+                    NewTopic topic = new NewTopic(t, 1, (short) 1);
+                    created.add(t.endsWith("-in") ? topic.configs(Map.of("max.message.bytes", "64")) : topic);
+                }
+                try {
+                    admin.createTopics(created).all().get(30, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, options, List.of("Angela Merkel visited Paris on Tuesday and met the mayor."),
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+            long start = System.nanoTime();
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> e2e.run("end_to_end", "end to end", 32, 20, 200, 1, 1000));
+            assertTrue(System.nanoTime() - start < 60_000_000_000L, "stopped within a minute");
+            assertTrue(e.getMessage().matches("(?s)end_to_end: \\d+ of \\d+ sends of the bench producer to "
+                    + "enricher-end-to-end-\\w+-in failed .*first failure: "
+                    + "org\\.apache\\.kafka\\.common\\.errors\\.RecordTooLargeException: .*"), e.getMessage());
+            assertInstanceOf(RecordTooLargeException.class, e.getCause());
+        }
     }
 }
