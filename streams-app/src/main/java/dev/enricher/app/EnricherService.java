@@ -182,8 +182,14 @@ public final class EnricherService implements AutoCloseable {
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.getString(EnricherConfig.PROCESSING_GUARANTEE));
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.getInt(EnricherConfig.NUM_STREAM_THREADS));
         p.put(StreamsConfig.STATE_DIR_CONFIG, config.getString(EnricherConfig.STATE_DIR));
-        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
-                config.getInt(EnricherConfig.OUTPUT_MAX_BYTES));
+        int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), maxBytes);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.BUFFER_MEMORY_CONFIG), Math.max(32L << 20, 2L * maxBytes));
+        if (config.getString(EnricherConfig.PROCESSING_GUARANTEE).equals("at_least_once")) {
+            // forwarded events leave the pending store after a commit: a short interval keeps the store small and
+            // the repeats after a rebalance or a clean stop few (Kafka Streams' own default is 30 s)
+            p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1_000);
+        }
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, TooLargeHandler.class);
         p.putAll(config.kafkaOverrides());
         return p;
@@ -220,9 +226,14 @@ public final class EnricherService implements AutoCloseable {
         return streams.state();
     }
 
-    /** The process can work: Kafka Streams has not failed. */
+    /**
+     * The process can work: Kafka Streams has not failed, and no task has waited on failing models for longer
+     * than health.stall.timeout.ms (a restart reloads them).
+     */
     public boolean live() {
-        return failure.get() == null && streams.state() != KafkaStreams.State.ERROR;
+        long stallLimit = config.getInt(EnricherConfig.HEALTH_STALL_TIMEOUT_MS);
+        return failure.get() == null && streams.state() != KafkaStreams.State.ERROR
+                && (stallLimit == 0 || !stalls.engineStalledLongerThan(Duration.ofMillis(stallLimit)));
     }
 
     /**

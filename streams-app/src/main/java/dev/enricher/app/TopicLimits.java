@@ -16,6 +16,7 @@ import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.StreamsConfig;
 import org.slf4j.Logger;
@@ -42,32 +43,40 @@ final class TopicLimits {
         String changelog = config.pendingChangelogTopic();
         Map<String, Object> adminSettings = new StreamsConfig(streamsProperties).getAdminConfigs("enricher-topic-limits");
         try (Admin admin = Admin.create(adminSettings)) {
-            List<String> problems = new ArrayList<>();
-            Integer brokerLimit = null;
-            for (String topic : topics) {
-                Integer limit = topicLimit(admin, topic, timeoutMs);
-                String source = "max.message.bytes of topic " + topic;
-                if (limit == null) {
-                    if (topic.equals(changelog)) {
-                        continue;
-                    }
-                    if (brokerLimit == null) {
-                        brokerLimit = brokerLimit(admin, timeoutMs);
-                    }
-                    limit = brokerLimit;
-                    source = "the broker's " + BROKER_LIMIT + " (topic " + topic + " does not exist yet)";
-                }
-                if (limit < maxBytes) {
-                    problems.add(source + " is " + limit);
-                }
-            }
-            if (!problems.isEmpty()) {
-                throw new ConfigException(EnricherConfig.OUTPUT_MAX_BYTES, maxBytes, "at most the limit of every topic "
-                        + "the service writes, but " + String.join("; ", problems) + ". Lower output.max.bytes or "
-                        + "raise those topics' max.message.bytes");
-            }
-            LOG.info("topic limits checked: records up to output.max.bytes={} fit in {}", maxBytes, topics);
+            check(admin, topics, changelog, maxBytes, timeoutMs);
+        } catch (AuthorizationException e) {
+            LOG.warn("cannot check the topics' max.message.bytes against output.max.bytes ({}): grant the service's "
+                    + "principal DescribeConfigs on the topics it writes (and the cluster, for topics not created yet); "
+                    + "until then a record a topic refuses stops the service", e.getMessage());
         }
+    }
+
+    private static void check(Admin admin, Set<String> topics, String changelog, int maxBytes, long timeoutMs) {
+        List<String> problems = new ArrayList<>();
+        Integer brokerLimit = null;
+        for (String topic : topics) {
+            Integer limit = topicLimit(admin, topic, timeoutMs);
+            String source = "max.message.bytes of topic " + topic;
+            if (limit == null) {
+                if (topic.equals(changelog)) {
+                    continue;
+                }
+                if (brokerLimit == null) {
+                    brokerLimit = brokerLimit(admin, timeoutMs);
+                }
+                limit = brokerLimit;
+                source = "the broker's " + BROKER_LIMIT + " (topic " + topic + " does not exist yet)";
+            }
+            if (limit < maxBytes) {
+                problems.add(source + " is " + limit);
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(EnricherConfig.OUTPUT_MAX_BYTES, maxBytes, "at most the limit of every topic "
+                    + "the service writes, but " + String.join("; ", problems) + ". Lower output.max.bytes or "
+                    + "raise those topics' max.message.bytes");
+        }
+        LOG.info("topic limits checked: records up to output.max.bytes={} fit in {}", maxBytes, topics);
     }
 
     /** The topic's max.message.bytes, or null when it does not exist. */
@@ -96,6 +105,9 @@ final class TopicLimits {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException unknown) {
                 throw unknown;
+            }
+            if (e.getCause() instanceof AuthorizationException denied) {
+                throw denied;
             }
             throw new IllegalStateException("cannot read the configuration of " + what + " from bootstrap.servers: "
                     + e.getCause(), e.getCause());

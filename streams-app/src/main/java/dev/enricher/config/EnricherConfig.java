@@ -102,6 +102,7 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String HTTP_BIND_ADDRESS = "http.bind.address";
     public static final String LOG_FORMAT = "log.format";
     public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+    public static final String HEALTH_STALL_TIMEOUT_MS = "health.stall.timeout.ms";
 
     public enum InputFormat { JSON, TEXT, AVRO }
 
@@ -141,7 +142,7 @@ public final class EnricherConfig extends AbstractConfig {
             .define(OUTPUT_ROUTES, Type.LIST, List.of(), Importance.MEDIUM,
                     "Extra topics for events whose classifier score for a label reaches a threshold, as "
                             + "label:threshold:topic entries, e.g. toxic:0.8:review,insult:0.9:review.")
-            .define(OUTPUT_MAX_BYTES, Type.INT, 1_048_576, Range.between(4096, 1_000_000_000), Importance.MEDIUM,
+            .define(OUTPUT_MAX_BYTES, Type.INT, 1_048_576, Range.between(16_384, 64 << 20), Importance.MEDIUM,
                     "Largest record the service writes (output, route, dead-letter and pending-store changelog "
                             + "topics; key, value, headers and batch framing counted). A larger one becomes a compact "
                             + "dead letter (reason too_large, or its own reason with the truncated header). Checked at "
@@ -189,8 +190,8 @@ public final class EnricherConfig extends AbstractConfig {
             .define(BATCH_MAX_RECORDS, Type.INT, 32, Range.between(1, 4096), Importance.HIGH,
                     "A batch closes when it holds this many events.")
             .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(16), Importance.MEDIUM,
-                    "A batch also closes when its padded tokens (events x longest, estimated from characters) reach "
-                            + "this; each model run stays within it exactly.")
+                    "A batch also closes when its padded tokens (events x longest, estimated from the input values' "
+                            + "bytes) reach this; each model run stays within it exactly.")
             .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
                     "A batch closes when its oldest event has waited this long.")
             .define(BATCH_MAX_RUN_SEQUENCES, Type.INT, 32, Range.between(1, 4096), Importance.LOW,
@@ -248,6 +249,11 @@ public final class EnricherConfig extends AbstractConfig {
                             + "Kubernetes probes nor Prometheus can reach it from outside the pod).")
             .define(LOG_FORMAT, Type.STRING, "text", ValidString.in("text", "json"), Importance.LOW,
                     "Log lines as plain text or as one JSON object per line.")
+            .define(HEALTH_STALL_TIMEOUT_MS, Type.INT, 300_000, Range.atLeast(0), Importance.LOW,
+                    "How long the models may fail on every input (the events waiting, /health/ready 503) before "
+                            + "/health/live turns 503 too, so that the orchestrator restarts the process and reloads "
+                            + "them (a closed session or a lost GPU does not heal in the process); 0 never. An "
+                            + "unreachable schema registry affects readiness only.")
             .define(SHUTDOWN_TIMEOUT_MS, Type.INT, 30_000, Range.atLeast(1000), Importance.LOW,
                     "On SIGTERM, how long Kafka Streams may take to stop and commit before the process exits.");
 
@@ -322,6 +328,7 @@ public final class EnricherConfig extends AbstractConfig {
         if (getString(OUTPUT_TOPIC).equals(getString(DLQ_TOPIC))) {
             throw new ConfigException(DLQ_TOPIC, getString(DLQ_TOPIC), "must differ from output.topic");
         }
+        checkProducerLimits();
         nerOptions();
         routes();
         labelThresholds();
@@ -462,6 +469,31 @@ public final class EnricherConfig extends AbstractConfig {
         } catch (PatternSyntaxException e) {
             throw new ConfigException(INPUT_TOPIC_PATTERN, pattern, "a Java regular expression (" + e.getDescription()
                     + " at index " + e.getIndex() + ")");
+        }
+    }
+
+    /**
+     * A {@code kafka.*} override of the producer's max.request.size or buffer.memory below output.max.bytes would
+     * make the producer refuse records the service lets through.
+     */
+    private void checkProducerLimits() {
+        int maxBytes = getInt(OUTPUT_MAX_BYTES);
+        for (String key : List.of("max.request.size", "buffer.memory")) {
+            for (String name : List.of(key, "producer." + key)) {
+                Object value = kafkaOverrides.get(name);
+                if (value != null && parsedOrZero(value) < maxBytes) {
+                    throw new ConfigException(KAFKA_PREFIX + name, value, "at least output.max.bytes=" + maxBytes
+                            + " (the service sets the producer's " + key + " from it; leave it unset)");
+                }
+            }
+        }
+    }
+
+    private static long parsedOrZero(Object value) {
+        try {
+            return Long.parseLong(String.valueOf(value).trim());
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 

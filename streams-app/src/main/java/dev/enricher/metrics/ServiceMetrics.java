@@ -88,7 +88,7 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
         Gauge.builder("enricher.stalled.tasks", stalls, Stalls::count)
                 .description("Tasks whose pending events wait out a transient fault (failing models, unreachable "
                         + "registry); the service is not ready while any does").register(registry);
-        for (String kind : new String[] {"engine", "registry"}) {
+        for (String kind : new String[] {Stalls.ENGINE, Stalls.REGISTRY}) {
             transientFault(kind, 0);
         }
     }

@@ -74,6 +74,9 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
     private final HttpClient http;
     private final Map<String, Integer> idsBySubjectAndSchema = new ConcurrentHashMap<>();
     private final Map<Integer, Schema> schemasById = new ConcurrentHashMap<>();
+    /** The last failed run-time lookup and until when others fail fast without a request (nanoTime). */
+    private volatile RegistryException.Unavailable lastUnavailable;
+    private volatile long unavailableUntilNanos;
 
     public ConfluentRegistryClient(Settings settings) {
         this.settings = settings;
@@ -129,8 +132,9 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
     /**
      * The schema of an id, cached. Called from stream threads when Avro input carries an id not seen yet, so it
      * makes ONE request, bounded by the request timeout, and never the start-up retries: a retry loop there could
-     * outlast {@code max.poll.interval.ms}. The caller retries with its own backoff (the service keeps the record
-     * pending and retries it). A refusal of the credentials counts as unavailable here: the record is not bad, the
+     * outlast {@code max.poll.interval.ms}. After a failure, lookups of uncached ids fail at once, without a
+     * request, for {@code retryBackoff}: the stalled tasks of all stream threads do not each wait out a hanging
+     * registry. The caller retries with its own backoff (the service keeps the record pending and retries it). A refusal of the credentials counts as unavailable here: the record is not bad, the
      * credentials are the operator's to fix.
      *
      * @throws RegistryException.Unavailable when that request gets no answer, a server error, a timeout or rate
@@ -142,11 +146,18 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         if (cached != null) {
             return cached;
         }
+        RegistryException.Unavailable recent = lastUnavailable;
+        if (recent != null && System.nanoTime() < unavailableUntilNanos) {
+            throw new RegistryException.Unavailable("not asking again for schema id " + id + " yet (schema.registry"
+                    + ".retry.backoff.ms after the last failure: " + recent.getMessage() + ")", recent);
+        }
         JsonNode answer;
         try {
             answer = sendOnce("GET", "/schemas/ids/" + id, null, "look up schema id " + id + " (one attempt at run time)");
         } catch (RegistryException.Unauthorized e) {
-            throw new RegistryException.Unavailable(e.getMessage(), e);
+            throw unavailableFor(new RegistryException.Unavailable(e.getMessage(), e));
+        } catch (RegistryException.Unavailable e) {
+            throw unavailableFor(e);
         }
         if (!answer.path("schema").isTextual()) {
             throw new RegistryException("schema registry " + shownUrl + " answered the lookup of schema id " + id
@@ -155,6 +166,13 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         Schema schema = new Schema.Parser().parse(answer.path("schema").asText());
         schemasById.putIfAbsent(id, schema);
         return schema;
+    }
+
+    /** Remembers a failed run-time lookup: others fail fast for schema.registry.retry.backoff.ms. */
+    private RegistryException.Unavailable unavailableFor(RegistryException.Unavailable e) {
+        unavailableUntilNanos = System.nanoTime() + settings.retryBackoff().toNanos();
+        lastUnavailable = e;
+        return e;
     }
 
     /** The id of the latest version registered under {@code subject}. */

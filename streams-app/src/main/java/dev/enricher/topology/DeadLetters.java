@@ -21,7 +21,8 @@ public final class DeadLetters {
     public static final String OFFSET_HEADER = "__streams.errors.offset";
     /** Bytes of the key and of the value a compact dead letter keeps. */
     public static final int COMPACT_PREFIX_BYTES = 1024;
-    private static final int MESSAGE_CHARS = 2000;
+    /** Characters of the message kept: at most 3,000 bytes in UTF-8, so a compact dead letter stays under 8 KiB. */
+    private static final int MESSAGE_CHARS = 1000;
 
     private DeadLetters() {}
 
@@ -49,7 +50,7 @@ public final class DeadLetters {
     }
 
     /** The original headers plus the reason, message and source of the failure. */
-    public static Headers headers(Headers original, DeadLetterReason reason, String message, Source source) {
+    private static Headers headers(Headers original, DeadLetterReason reason, String message, Source source) {
         Headers headers = new RecordHeaders(original == null ? new Header[0] : original.toArray());
         put(headers, REASON_HEADER, reason.id());
         put(headers, EXCEPTION_HEADER, "dev.enricher." + reason.id());

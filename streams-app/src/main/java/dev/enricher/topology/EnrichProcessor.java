@@ -7,7 +7,6 @@ import dev.enricher.config.EnricherConfig.Route;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.RegistryException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -48,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * punctuation). All times come from the processor context's wall clock. Results are forwarded in input order, so
  * per-key order holds.
  *
- * <p>Nothing written is over {@code maxRecordBytes}: an input record too large for the store's changelog, an
+ * <p>Nothing written is over {@link BatchRules#maxRecordBytes()}: an input record too large for the store's changelog, an
  * enriched event too large for its topic and an oversized dead letter all become compact dead letters ({@link
  * DeadLetterReason#TOO_LARGE}).
  *
@@ -72,7 +71,20 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
      * after a commit (at_least_once, where a delete and its output are not written atomically) or at once
      * (exactly_once_v2, where they commit in one transaction).
      */
-    record BatchRules(int maxRecords, long maxTokens, long maxDelayMs, long maxRecordBytes, boolean deleteAfterCommit) {}
+    record BatchRules(int maxRecords, long maxTokens, long maxDelayMs, int outputMaxBytes, boolean deleteAfterCommit) {
+        /**
+         * The bound every written record is checked against: output.max.bytes less a margin for the framing a
+         * compression codec adds to incompressible data (0.5% + 512 bytes; lz4's worst case is about 0.4%).
+         */
+        long maxRecordBytes() {
+            return outputMaxBytes - (outputMaxBytes / 200 + 512);
+        }
+
+        String limit() {
+            return "output.max.bytes=" + outputMaxBytes + " (records are kept under " + maxRecordBytes()
+                    + " bytes, leaving room for compression framing)";
+        }
+    }
 
     private final EnrichmentEngine engine;
     private final InputDecoder decoder;
@@ -156,7 +168,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         if (storedBytes > rules.maxRecordBytes()) {
             deadLetter(record.key(), record.value(), record.timestamp(), record.headers(), DeadLetterReason.TOO_LARGE,
                     "input record of about " + storedBytes + " bytes does not fit in the pending store's changelog "
-                            + "(output.max.bytes=" + rules.maxRecordBytes() + ")", source);
+                            + "(" + rules.limit() + ")", source);
             return;
         }
         PendingEvent p = PendingEvent.newBuilder()
@@ -174,12 +186,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         oldestArrival = Math.min(oldestArrival, now);
         longestEstimate = Math.max(longestEstimate, estimatedTokens(p));
         if (pendingCount >= rules.maxRecords() || pendingCount * longestEstimate >= rules.maxTokens()) {
-            if (now < retryAt) {
-                waitForRetry(now);
-                now = context.currentSystemTimeMs();
-            }
             if (now >= retryAt) {
                 flush(now);
+            } else {
+                waitForRetry(now);
             }
         }
     }
@@ -210,51 +220,54 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
 
     private record Entry(long sequence, PendingEvent pending, Object decoded) {}
 
-    /** Handles every pending record, in batches of at most {@code maxRecords}, in sequence order. */
+    /**
+     * Handles one batch: the oldest pending records, at most {@code maxRecords}, in sequence order. One batch a
+     * call keeps each poll loop (and under exactly_once_v2 each transaction) as short as at saturation; a backlog,
+     * after a restore or a stall, is worked off over the following calls (records and punctuation ticks).
+     */
     private void flush(long now) {
-        while (pendingCount > 0) {
-            List<Entry> batch = new ArrayList<>(Math.min(pendingCount, rules.maxRecords()));
-            List<EnrichmentEngine.Event> events = new ArrayList<>();
-            try (KeyValueIterator<Long, PendingEvent> it = pending.range(forwardedBelow, Long.MAX_VALUE)) {
-                while (it.hasNext() && batch.size() < rules.maxRecords()) {
-                    KeyValue<Long, PendingEvent> kv = it.next();
-                    Object decoded = decoder.decode(kv.value.getValue() == null ? null : bytes(kv.value.getValue()));
-                    batch.add(new Entry(kv.key, kv.value, decoded));
-                    if (decoded instanceof InputDecoder.Decoded d) {
-                        events.add(event(kv.value, d));
-                    }
-                }
-            } catch (RegistryException.Unavailable e) {
-                stall("registry", e);
-                return;
-            }
-            if (batch.isEmpty()) {
-                break;
-            }
-            List<EnrichmentEngine.Outcome> outcomes;
-            try {
-                outcomes = engine.enrich(events, now);
-            } catch (EnrichmentEngine.EngineFailure e) {
-                stall("engine", e);
-                return;
-            }
-            if (!events.isEmpty()) {
-                metrics.batch(events.size());
-            }
-            int next = 0;
-            for (Entry d : batch) {
-                if (d.decoded() instanceof InputDecoder.Rejected rejected) {
-                    deadLetter(d.pending(), rejected.reason(), rejected.message());
-                } else {
-                    forward(d.pending(), outcomes.get(next++));
+        long start = System.nanoTime();
+        List<Entry> batch = new ArrayList<>(Math.min(pendingCount, rules.maxRecords()));
+        List<EnrichmentEngine.Event> events = new ArrayList<>();
+        try (KeyValueIterator<Long, PendingEvent> it = pending.range(forwardedBelow, Long.MAX_VALUE)) {
+            while (it.hasNext() && batch.size() < rules.maxRecords()) {
+                KeyValue<Long, PendingEvent> kv = it.next();
+                Object decoded = decoder.decode(kv.value.getValue() == null ? null : bytes(kv.value.getValue()));
+                batch.add(new Entry(kv.key, kv.value, decoded));
+                if (decoded instanceof InputDecoder.Decoded d) {
+                    events.add(event(kv.value, d));
                 }
             }
-            forwarded(batch.get(batch.size() - 1).sequence() + 1);
-            pendingCount -= batch.size();
+        } catch (RegistryException.Unavailable e) {
+            stall(Stalls.REGISTRY, e, now + (System.nanoTime() - start) / 1_000_000);
+            return;
         }
-        pendingCount = 0;
-        oldestArrival = Long.MAX_VALUE;
-        longestEstimate = 0;
+        List<EnrichmentEngine.Outcome> outcomes;
+        try {
+            outcomes = engine.enrich(events, now);
+        } catch (EnrichmentEngine.EngineFailure e) {
+            stall(Stalls.ENGINE, e, now + (System.nanoTime() - start) / 1_000_000);
+            return;
+        }
+        if (!events.isEmpty()) {
+            metrics.batch(events.size());
+        }
+        int next = 0;
+        for (Entry d : batch) {
+            if (d.decoded() instanceof InputDecoder.Rejected rejected) {
+                deadLetter(d.pending(), rejected.reason(), rejected.message());
+            } else {
+                forward(d.pending(), outcomes.get(next++));
+            }
+        }
+        if (!batch.isEmpty()) {
+            forwarded(batch.get(batch.size() - 1).sequence() + 1);
+        }
+        pendingCount = batch.size() < rules.maxRecords() ? 0 : Math.max(0, pendingCount - batch.size());
+        if (pendingCount == 0) {
+            oldestArrival = Long.MAX_VALUE;
+            longestEstimate = 0;
+        }
         if (backoff > 0) {
             LOG.info("task {}: enriching again after a transient fault", context.taskId());
             stalls.clear(context.taskId());
@@ -290,11 +303,12 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         deletedBelow = bound;
     }
 
-    private void stall(String kind, RuntimeException cause) {
+    /** @param failedAt when the attempt ended, on the context's clock (the context's cached time plus its length) */
+    private void stall(String kind, RuntimeException cause, long failedAt) {
         backoff = backoff == 0 ? FIRST_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, backoff * 2);
-        retryAt = context.currentSystemTimeMs() + backoff;
+        retryAt = failedAt + backoff;
         metrics.transientFault(kind);
-        stalls.stall(context.taskId(), kind + ": " + cause.getMessage());
+        stalls.stall(context.taskId(), kind, cause.getMessage());
         LOG.warn("task {}: {} pending events kept, retrying in {} ms: {} failure: {}", context.taskId(), pendingCount,
                 backoff, kind, cause.getMessage());
     }
@@ -330,7 +344,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
             long size = RecordSizes.upperBound(key, value, headers);
             if (size > rules.maxRecordBytes()) {
                 deadLetter(p, DeadLetterReason.TOO_LARGE, "enriched event of about " + size + " bytes for topic "
-                        + topic + " exceeds output.max.bytes=" + rules.maxRecordBytes());
+                        + topic + " exceeds " + rules.limit());
                 return;
             }
             records.add(new Record<>(key, value, p.getRecordTime(), headers));

@@ -6,8 +6,8 @@ import org.apache.kafka.common.header.Headers;
 
 /**
  * Upper bounds of the bytes a record takes in a Kafka record batch of its own, as the producer's {@code
- * max.request.size} and the broker's {@code max.message.bytes} count them (batch header, record framing, key,
- * value, headers; before compression).
+ * max.request.size} counts them (batch header, record framing, key, value, headers). The broker checks the batch
+ * after compression, which can add a little to incompressible data: the caller keeps a margin for that.
  */
 public final class RecordSizes {
     /**

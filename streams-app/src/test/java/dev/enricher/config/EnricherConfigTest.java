@@ -185,6 +185,18 @@ class EnricherConfigTest {
     }
 
     /** {@code changes} over {@link #minimal()} (a pattern replaces input.topics) fail naming all of {@code named}. */
+    @Test
+    void producerOverridesBelowOutputMaxBytesAreRefused() {
+        assertRefused(Map.of("kafka.producer.max.request.size", "100000"), "kafka.producer.max.request.size",
+                "output.max.bytes=1048576");
+        assertRefused(Map.of("kafka.buffer.memory", "500000"), "kafka.buffer.memory");
+        assertRefused(Map.of(EnricherConfig.OUTPUT_MAX_BYTES, 4096), "output.max.bytes");
+        Map<String, Object> props = minimal();
+        props.put("kafka.producer.max.request.size", "2000000");
+        assertEquals(2_000_000L, Long.parseLong(String.valueOf(new EnricherConfig(props).kafkaOverrides()
+                .get("producer.max.request.size"))), "a larger one is kept");
+    }
+
     private static void assertRefused(Map<String, Object> changes, String... named) {
         Map<String, Object> props = minimal();
         if (changes.containsKey(EnricherConfig.INPUT_TOPIC_PATTERN)) {

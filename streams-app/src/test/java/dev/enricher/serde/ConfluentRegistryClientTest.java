@@ -146,6 +146,7 @@ class ConfluentRegistryClientTest {
         assertEquals(1, requests.size(), "a refusal is not retried");
         for (int code : new int[] {401, 403, 408, 429}) {
             status = code;
+            Thread.sleep(50);
             RegistryException atRunTime = assertThrows(RegistryException.Unavailable.class, () -> client.byId(7),
                     "HTTP " + code + " holds the record instead of dead-lettering it");
             assertTrue(atRunTime.getMessage().contains("HTTP " + code), atRunTime.getMessage());
@@ -171,6 +172,10 @@ class ConfluentRegistryClientTest {
         RegistryException e = assertThrows(RegistryException.Unavailable.class, () -> client.byId(7));
         assertTrue(e.getMessage().contains("HTTP 503"), e.getMessage());
         assertEquals(1, requests.size());
+        RegistryException soon = assertThrows(RegistryException.Unavailable.class, () -> client.byId(8));
+        assertTrue(soon.getMessage().contains("not asking again"), soon.getMessage());
+        assertEquals(1, requests.size(), "within the backoff after a failure, lookups fail without a request");
+        Thread.sleep(50);
         assertEquals(EnrichedEvent.getClassSchema(), client.byId(7));
         assertEquals(2, requests.size());
     }
