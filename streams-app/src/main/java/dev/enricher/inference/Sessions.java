@@ -104,10 +104,50 @@ final class Sessions {
         options.addCUDA(cuda);
     }
 
+    /**
+     * Graph rewrites turned off on CPU for a given ONNX Runtime version, as the value of
+     * {@code optimization.disable_specified_optimizers}; empty when none.
+     *
+     * <p>Before 1.30, ONNX Runtime's CPU LayerNormalization kernel is scalar: on the MiniLM bundles (whose opset-11
+     * graphs write LayerNorm out as ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add) the 13 nodes that the fusion makes
+     * take ~13% of a run, 8-9x what 1.30's vectorized kernel takes. Left unfused, the model's own vectorized
+     * element-wise nodes take less than half of that, with logits as close to exact arithmetic. Models that hold
+     * LayerNormalization nodes already (opset 17+ exports) are not affected. docs/ort-overhead.md has the
+     * measurements.
+     */
+    static String cpuDisabledOptimizers(String ortVersion) {
+        String[] parts = ortVersion.split("[.-]");
+        try {
+            int major = Integer.parseInt(parts[0]);
+            int minor = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            if (major > 1 || minor >= 30) {
+                return "";
+            }
+        } catch (NumberFormatException e) {
+            return "";
+        }
+        return "LayerNormFusionL1;LayerNormFusionL2;SimplifiedLayerNormFusion";
+    }
+
+    /** Session options for the CPU provider. */
+    static OrtSession.SessionOptions cpuOptions(InferenceSettings settings) throws OrtException {
+        OrtSession.SessionOptions options = baseOptions(settings);
+        try {
+            String disabled = cpuDisabledOptimizers(OrtEnvironment.getEnvironment().getVersion());
+            if (!disabled.isEmpty()) {
+                options.addConfigEntry("optimization.disable_specified_optimizers", disabled);
+            }
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
+        }
+    }
+
     private static Opened openCpu(Path modelFile, InferenceSettings settings, boolean fellBack, String device) {
         OrtSession.SessionOptions options = null;
         try {
-            options = baseOptions(settings);
+            options = cpuOptions(settings);
             OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
             return new Opened(session, options, device, fellBack, Precision.EXACT.id());
         } catch (OrtException e) {
