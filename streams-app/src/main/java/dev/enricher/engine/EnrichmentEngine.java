@@ -86,14 +86,6 @@ public final class EnrichmentEngine implements AutoCloseable {
     private final LongAdder events = new LongAdder();
 
     public EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings) {
-        this(classifier, ner, settings, UnaryOperator.identity());
-        LOG.info("enrichment engine: {}; tokenization {}", provenance.stream()
-                .map(m -> m.getTask() + "=" + m.getBundle() + " sha256=" + m.getSha256().substring(0, 12) + " on "
-                        + m.getDevice() + " (" + m.getPrecision() + ")").toList(), sharedTokens ? "shared" : "per model");
-    }
-
-    private EnrichmentEngine(Optional<ClassifierPipeline> classifier, Optional<NerPipeline> ner, Settings settings,
-                             UnaryOperator<Inference> wrap) {
         if (classifier.isEmpty() && ner.isEmpty()) {
             throw new IllegalArgumentException("an engine needs a classifier, a NER tagger or both");
         }
@@ -101,11 +93,24 @@ public final class EnrichmentEngine implements AutoCloseable {
         this.ner = ner;
         this.settings = settings;
         this.sharedTokens = classifier.isPresent() && ner.isPresent() && sameTokenization(classifier.get(), ner.get());
-        this.inference = wrap.apply(this::predict);
+        this.inference = this::predict;
         List<ModelProvenance> models = new ArrayList<>();
         classifier.ifPresent(c -> models.add(provenance("classifier", c)));
         ner.ifPresent(n -> models.add(provenance("ner", n)));
         this.provenance = List.copyOf(models);
+        LOG.info("enrichment engine: {}; tokenization {}", provenance.stream()
+                .map(m -> m.getTask() + "=" + m.getBundle() + " sha256=" + m.getSha256().substring(0, 12) + " on "
+                        + m.getDevice() + " (" + m.getPrecision() + ")").toList(), sharedTokens ? "shared" : "per model");
+    }
+
+    /** The same models and settings as {@code models}, their calls going through {@code wrap}. */
+    private EnrichmentEngine(EnrichmentEngine models, UnaryOperator<Inference> wrap) {
+        this.classifier = models.classifier;
+        this.ner = models.ner;
+        this.settings = models.settings;
+        this.sharedTokens = models.sharedTokens;
+        this.provenance = models.provenance;
+        this.inference = wrap.apply(models::predict);
     }
 
     /** Opens the configured bundles; closes what it opened if one fails. */
@@ -159,7 +164,7 @@ public final class EnrichmentEngine implements AutoCloseable {
      * Both engines share the pipelines: close only one of them.
      */
     public EnrichmentEngine withInference(UnaryOperator<Inference> wrap) {
-        return new EnrichmentEngine(classifier, ner, settings, wrap);
+        return new EnrichmentEngine(this, wrap);
     }
 
     public Optional<ClassifierPipeline> classifier() {

@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A transient fault (the models fail on every input, the schema registry cannot be reached) leaves the batch
  * in the store, marks the task in {@link Stalls} and retries with backoff; while stalled with a full batch,
- * {@code process} waits briefly on each record, so intake slows instead of the store growing without bound.
+ * {@code process} waits up to {@link #MAX_INTAKE_WAIT_MS} on each record, so intake slows (the store still grows,
+ * at that pace).
  *
  * <p>One instance per task, called by one stream thread; the engine, the decoder and the stalls are shared.
  */
