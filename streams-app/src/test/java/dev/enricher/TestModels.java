@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Locations of the committed model bundles and reference vectors used by the tests. */
@@ -23,6 +24,19 @@ public final class TestModels {
 
     public static Path bundle(String name) {
         return modelsDir().resolve(name);
+    }
+
+    public static final String STARTER_SENTIMENT = "starter-sentiment";
+    public static final String STARTER_NER = "starter-ner";
+
+    /** A MiniLM starter bundle as the build makes it in prepare-package (so only integration tests have it). */
+    public static Path starter(String name) {
+        Path dir = bundle("build/" + name);
+        if (!Files.isRegularFile(dir.resolve("model.onnx"))) {
+            throw new IllegalStateException(dir + " is missing: the build makes it in prepare-package "
+                    + "(models/tools/build_minilm_bundles.sh)");
+        }
+        return dir;
     }
 
     /** {@code golden/<bundle>.dev.json}: what the transformers 5.17 pipelines answered for each dev sentence. */

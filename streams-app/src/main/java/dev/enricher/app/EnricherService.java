@@ -2,6 +2,7 @@ package dev.enricher.app;
 
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.config.EnricherConfig;
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
 import dev.enricher.metrics.ServiceMetrics;
@@ -38,16 +39,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The running service: the inference engine, the topology and Kafka Streams. {@link #close()} stops Kafka
- * Streams first (committing or handing back pending events), then closes the models: no model is closed while
- * a batch runs. Not thread-safe; start and close from one thread.
+ * The running service: the inference engine, its batch scheduler, the topology and Kafka Streams. {@link
+ * #close()} stops Kafka Streams first (committing or handing back pending events), then the scheduler (waiting
+ * for running batches), then closes the models: no model is closed while a batch runs. Not thread-safe; start and close from one thread.
  */
 public final class EnricherService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EnricherService.class);
     static final long TOPIC_CHECK_TIMEOUT_MS = 30_000;
+    static final long POLL_MS = 5;
 
     private final EnricherConfig config;
     private final EnrichmentEngine engine;
+    private final BatchScheduler scheduler;
     private final KafkaStreams streams;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -57,10 +60,11 @@ public final class EnricherService implements AutoCloseable {
     private final Stalls stalls;
     private HttpEndpoints http;
 
-    private EnricherService(EnricherConfig config, EnrichmentEngine engine, KafkaStreams streams, ServiceMetrics metrics,
-                            Stalls stalls) {
+    private EnricherService(EnricherConfig config, EnrichmentEngine engine, BatchScheduler scheduler, KafkaStreams streams,
+                            ServiceMetrics metrics, Stalls stalls) {
         this.config = config;
         this.engine = engine;
+        this.scheduler = scheduler;
         this.streams = streams;
         this.metrics = metrics;
         this.stalls = stalls;
@@ -95,17 +99,23 @@ public final class EnricherService implements AutoCloseable {
         EnrichmentEngine models = openEngine(config);
         EnrichmentEngine engine = models.withInference(inference);
         ServiceMetrics metrics = new ServiceMetrics();
+        BatchScheduler scheduler = null;
         try {
             Stalls stalls = new Stalls();
             metrics.bindEngine(engine);
             metrics.bindStalls(stalls);
             Serializer<EnrichedEvent> serializer = valueSerializer(config, registry);
-            Topology topology = EnricherTopology.build(config, engine, serializer, metrics,
+            scheduler = EnricherTopology.scheduler(config, engine, metrics, stalls);
+            metrics.bindScheduler(scheduler);
+            Topology topology = EnricherTopology.build(config, scheduler, serializer, metrics,
                     registry instanceof ConfluentRegistryClient client ? client : null, stalls);
             KafkaStreams streams = new KafkaStreams(topology, streamsProperties);
             metrics.bindStreams(streams);
-            return new EnricherService(config, engine, streams, metrics, stalls);
+            return new EnricherService(config, engine, scheduler, streams, metrics, stalls);
         } catch (RuntimeException e) {
+            if (scheduler != null) {
+                scheduler.close();
+            }
             metrics.close();
             engine.close();
             throw e;
@@ -191,6 +201,9 @@ public final class EnricherService implements AutoCloseable {
             p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, 1_000);
         }
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, TooLargeHandler.class);
+        // results come back from the scheduler while a stream thread may be waiting for input: a short poll lets
+        // its wall-clock punctuation forward them soon (Kafka Streams' default waits up to 100 ms)
+        p.put(StreamsConfig.POLL_MS_CONFIG, POLL_MS);
         p.putAll(config.kafkaOverrides());
         return p;
     }
@@ -258,6 +271,10 @@ public final class EnricherService implements AutoCloseable {
         return metrics;
     }
 
+    public BatchScheduler scheduler() {
+        return scheduler;
+    }
+
     public EnrichmentEngine engine() {
         return engine;
     }
@@ -289,6 +306,7 @@ public final class EnricherService implements AutoCloseable {
         long start = System.nanoTime();
         boolean clean = streams.close(new KafkaStreams.CloseOptions().timeout(timeout));
         if (clean) {
+            scheduler.close();
             engine.close();
             LOG.info("stopped in {} ms: Kafka Streams {}, models closed", (System.nanoTime() - start) / 1_000_000,
                     failure.get() == null ? "committed and closed" : "closed after a failure, nothing committed since");

@@ -79,6 +79,8 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
     public static final String BATCH_MIN_PADDING_EFFICIENCY = "batch.min.padding.efficiency";
     public static final String BATCH_MAX_RUN_SEQUENCES = "batch.max.run.sequences";
+    public static final String BATCH_MAX_QUEUED_EVENTS = "batch.max.queued.events";
+    public static final String INFERENCE_BATCHES_IN_FLIGHT = "inference.batches.in.flight";
     public static final String INFERENCE_DEVICE = "inference.device";
     public static final String INFERENCE_DEVICE_ID = "inference.device.id";
     public static final String INFERENCE_FALLBACK = "inference.fallback";
@@ -188,12 +190,23 @@ public final class EnricherConfig extends AbstractConfig {
             .define(STATE_DIR, Type.STRING, System.getProperty("java.io.tmpdir") + "/enricher-state", Importance.LOW,
                     "Kafka Streams state directory.")
             .define(BATCH_MAX_RECORDS, Type.INT, 32, Range.between(1, 4096), Importance.HIGH,
-                    "A batch closes when it holds this many events.")
+                    "A batch closes when this many events are queued. One process-wide scheduler gathers the "
+                            + "events of every partition and stream thread into batches.")
             .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(16), Importance.MEDIUM,
-                    "A batch also closes when its padded tokens (events x longest, estimated from the input values' "
-                            + "bytes) reach this; each model run stays within it exactly.")
+                    "A batch also closes when its queued events' tokens (estimated from the texts' length, about "
+                            + "4 characters a token) reach this, and holds at most this many padded tokens (events "
+                            + "x longest); each model run stays within it exactly.")
             .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
                     "A batch closes when its oldest event has waited this long.")
+            .define(BATCH_MAX_QUEUED_EVENTS, Type.INT, 0, Range.between(0, 1 << 20), Importance.LOW,
+                    "Most events queued or running in the scheduler at once, for the whole process; at least "
+                            + "batch.max.records. When it is full, a stream thread waits up to 100 ms per record for "
+                            + "room, then leaves the record in its task's pending store to hand over later. 0: 4 x "
+                            + "batch.max.records x inference.batches.in.flight, at least 1024.")
+            .define(INFERENCE_BATCHES_IN_FLIGHT, Type.INT, 1, Range.between(1, 16), Importance.MEDIUM,
+                    "Batches running at once, each on its own inference thread, so that tokenizing, filling "
+                            + "tensors and post-processing of one overlap the model run of another. 1 on CPU (a run "
+                            + "already uses inference.threads cores); 2-3 on a GPU.")
             .define(BATCH_MAX_RUN_SEQUENCES, Type.INT, 32, Range.between(1, 4096), Importance.LOW,
                     "Most windows in one model run. batch.max.records sets how many events are sorted by length "
                             + "together; on CPU, more events than this per batch cut padding without larger runs.")
@@ -329,6 +342,11 @@ public final class EnricherConfig extends AbstractConfig {
             throw new ConfigException(DLQ_TOPIC, getString(DLQ_TOPIC), "must differ from output.topic");
         }
         checkProducerLimits();
+        int queued = getInt(BATCH_MAX_QUEUED_EVENTS);
+        if (queued != 0 && queued < getInt(BATCH_MAX_RECORDS)) {
+            throw new ConfigException(BATCH_MAX_QUEUED_EVENTS, queued, "at least batch.max.records ("
+                    + getInt(BATCH_MAX_RECORDS) + "), so that a batch can fill; or 0 for the default");
+        }
         nerOptions();
         routes();
         labelThresholds();
@@ -339,6 +357,13 @@ public final class EnricherConfig extends AbstractConfig {
         if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
             throw new ConfigException(CLASSIFIER_THRESHOLD, threshold, "a score between 0 and 1");
         }
+    }
+
+    /** batch.max.queued.events, its default (0) resolved. */
+    public int maxQueuedEvents() {
+        int set = getInt(BATCH_MAX_QUEUED_EVENTS);
+        long auto = 4L * getInt(BATCH_MAX_RECORDS) * getInt(INFERENCE_BATCHES_IN_FLIGHT);
+        return set != 0 ? set : (int) Math.min(1 << 20, Math.max(1024, auto));
     }
 
     public List<String> bootstrapServers() {

@@ -1,5 +1,6 @@
 package dev.enricher.metrics;
 
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.Pipeline;
 import dev.enricher.topology.DeadLetterReason;
@@ -7,6 +8,7 @@ import dev.enricher.topology.ProcessingMetrics;
 import dev.enricher.topology.Stalls;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
@@ -91,6 +93,18 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
         for (String kind : new String[] {Stalls.ENGINE, Stalls.REGISTRY}) {
             transientFault(kind, 0);
         }
+    }
+
+    public void bindScheduler(BatchScheduler scheduler) {
+        Gauge.builder("enricher.scheduler.events", scheduler, BatchScheduler::queued).tag("state", "queued")
+                .description("Events in the process-wide batch scheduler, waiting for a batch or running")
+                .register(registry);
+        Gauge.builder("enricher.scheduler.events", scheduler, BatchScheduler::running).tag("state", "running")
+                .description("Events in the process-wide batch scheduler, waiting for a batch or running")
+                .register(registry);
+        FunctionCounter.builder("enricher.scheduler.discarded", scheduler, BatchScheduler::discarded)
+                .description("Results dropped because their task was revoked or closed while its batch ran; the "
+                        + "next owner enriches those events again").register(registry);
     }
 
     /** Bridges Kafka Streams' own metrics (kafka_stream_*). */

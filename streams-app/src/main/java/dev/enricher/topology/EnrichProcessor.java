@@ -3,6 +3,7 @@ package dev.enricher.topology;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.PendingEvent;
 import dev.enricher.avro.PendingHeader;
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.config.EnricherConfig.Route;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.RegistryException;
@@ -18,7 +19,6 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serializer;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -30,49 +30,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Keeps input records in the changelogged pending store, and decodes and enriches them in batches.
+ * Keeps input records in the changelogged pending store, hands them to the process-wide {@link BatchScheduler}
+ * and forwards their results, in input order, from its own stream thread.
  *
  * <p>Loss-free by construction: a record is written to the pending store in the same {@code process} call that
  * consumes it, and deleted only after its result (or its dead letter) has been written. Kafka Streams commits
  * the store's changelog before the input offset, so a record whose offset is committed is either done or restored
- * into the store after a crash or a rebalance, then done. Under exactly_once_v2 the deletes, the outputs and the
- * offsets commit in one transaction, so events are deleted as they are forwarded. Under at_least_once a delete
- * could land while its output is refused or lost in a crash, so forwarded events are deleted only after a commit
- * has completed ({@link CommitCountingStore}: the producer was flushed, the outputs are acknowledged); a crash
- * before that repeats them. The store holds one copy of each record (its value); the text is decoded from
- * it when its batch runs, so bad input is dead-lettered in input order with the rest.
+ * into the store after a crash or a rebalance, then done; a commit with events still in the scheduler is safe for
+ * the same reason. Under exactly_once_v2 the deletes, the outputs and the offsets commit in one transaction, so
+ * events are deleted as they are forwarded. Under at_least_once a delete could land while its output is refused
+ * or lost in a crash, so forwarded events are deleted only after a commit has completed ({@link
+ * CommitCountingStore}: the producer was flushed, the outputs are acknowledged); a crash before that repeats them.
  *
- * <p>Batches close on {@link BatchRules#maxRecords()} records, on an estimated padded-token budget (records x
- * longest; about 4 bytes a token), or when the oldest has waited {@link BatchRules#maxDelayMs()} (wall-clock
- * punctuation). All times come from the processor context's wall clock. Results are forwarded in input order, so
- * per-key order holds.
+ * <p>Each record is decoded when it is handed over (bad input is dead-lettered in input order with the rest),
+ * at most {@link #MAX_INTAKE_WAIT_MS} of waiting for room in the scheduler per {@code process} call. Events the
+ * scheduler had no room for stay in the store only (not in memory) and are handed over, in order, on later
+ * calls and punctuations. Results come back on inference threads into this task's slots; {@code process} and a
+ * wall-clock punctuation forward the completed ones at the head, so per-partition order holds. When the task
+ * closes (revoked, crashed), results still in the scheduler are dropped: the next owner restores the store and
+ * enriches them again.
  *
- * <p>Nothing written is over {@link BatchRules#maxRecordBytes()}: an input record too large for the store's changelog, an
- * enriched event too large for its topic and an oversized dead letter all become compact dead letters ({@link
- * DeadLetterReason#TOO_LARGE}).
+ * <p>Nothing written is over {@link WriteRules#maxRecordBytes()}: an input record too large for the store's
+ * changelog, an enriched event too large for its topic and an oversized dead letter all become compact dead
+ * letters ({@link DeadLetterReason#TOO_LARGE}). An unreachable schema registry leaves the records in the store,
+ * marks the task in {@link Stalls} and retries with backoff; failing models are the scheduler's to retry.
  *
- * <p>A transient fault (the models fail on every input, the schema registry cannot be reached) leaves the batch
- * in the store, marks the task in {@link Stalls} and retries with backoff; while stalled with a full batch,
- * {@code process} waits up to {@link #MAX_INTAKE_WAIT_MS} on each record, so intake slows (the store still grows,
- * at that pace).
- *
- * <p>One instance per task, called by one stream thread; the engine, the decoder and the stalls are shared.
+ * <p>One instance per task, called by one stream thread; the scheduler, the decoder and the stalls are shared.
+ * All times come from the processor context's wall clock.
  */
 final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(EnrichProcessor.class);
     static final long FIRST_BACKOFF_MS = 200;
     static final long MAX_BACKOFF_MS = 10_000;
-    /** Longest wait of one {@code process} call while stalled, well inside {@code max.poll.interval.ms}. */
+    /** Longest wait for room in the scheduler of one {@code process} call, well inside {@code max.poll.interval.ms}. */
     static final long MAX_INTAKE_WAIT_MS = 100;
     /** Bytes of a pending-store record besides the input's key, value, headers and topic name. */
     private static final int PENDING_OVERHEAD = 128;
 
     /**
-     * When a batch closes, the largest record the task may write, and whether forwarded events are deleted only
-     * after a commit (at_least_once, where a delete and its output are not written atomically) or at once
-     * (exactly_once_v2, where they commit in one transaction).
+     * The largest record the task may write, and whether forwarded events are deleted only after a commit
+     * (at_least_once, where a delete and its output are not written atomically) or at once (exactly_once_v2,
+     * where they commit in one transaction).
      */
-    record BatchRules(int maxRecords, long maxTokens, long maxDelayMs, int outputMaxBytes, boolean deleteAfterCommit) {
+    record WriteRules(int outputMaxBytes, boolean deleteAfterCommit) {
         /**
          * The bound every written record is checked against: output.max.bytes less a margin for the framing a
          * compression codec adds to incompressible data (0.5% + 512 bytes; lz4's worst case is about 0.4%).
@@ -87,10 +87,33 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         }
     }
 
-    private final EnrichmentEngine engine;
+    /**
+     * A pending event handed to the scheduler or rejected, awaiting its turn to be written. Owned by the stream
+     * thread, except {@code outcome}, which an inference thread sets once.
+     */
+    private static final class Slot {
+        final long sequence;
+        final PendingEvent pending;
+        /** Why the record is not an event; null when it went to the scheduler. */
+        final InputDecoder.Rejected rejected;
+        volatile EnrichmentEngine.Outcome outcome;
+
+        Slot(long sequence, PendingEvent pending, InputDecoder.Rejected rejected) {
+            this.sequence = sequence;
+            this.pending = pending;
+            this.rejected = rejected;
+        }
+
+        boolean done() {
+            return rejected != null || outcome != null;
+        }
+    }
+
+    private final BatchScheduler scheduler;
     private final InputDecoder decoder;
     private final List<Route> routes;
-    private final BatchRules rules;
+    private final WriteRules rules;
+    private final long punctuateEveryMs;
     private final Serializer<EnrichedEvent> valueSerializer;
     private final String outputTopic;
     private final ProcessingMetrics metrics;
@@ -98,27 +121,31 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private final CommitCountingStore.Commits commits;
     /** Forwarded events awaiting a commit before their delete: (sequence bound, commit count when forwarded). */
     private final ArrayDeque<long[]> awaitingCommit = new ArrayDeque<>();
+    /** Events handed over or rejected and not yet written, in sequence order. */
+    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
 
     private ProcessorContext<byte[], byte[]> context;
+    private BatchScheduler.Lane lane;
     private AtomicLong commitCount;
     /** Every event below this sequence was forwarded (or dead-lettered); those below {@code deletedBelow} are gone. */
     private long forwardedBelow;
     private long deletedBelow;
+    /** Every event below this sequence is in {@code slots} or forwarded; those from it on are in the store only. */
+    private long handedBelow;
     private KeyValueStore<Long, PendingEvent> pending;
     private long nextSequence;
-    private int pendingCount;
-    private long oldestArrival;
-    private long longestEstimate;
     private long retryAt;
     private long backoff;
 
-    EnrichProcessor(EnrichmentEngine engine, InputDecoder decoder, List<Route> routes, BatchRules rules,
-                    Serializer<EnrichedEvent> valueSerializer, String outputTopic, ProcessingMetrics metrics,
-                    Stalls stalls, CommitCountingStore.Commits commits) {
-        this.engine = engine;
+    /** @param punctuateEveryMs how often completed results are looked for when no record comes */
+    EnrichProcessor(BatchScheduler scheduler, InputDecoder decoder, List<Route> routes, WriteRules rules,
+                    long punctuateEveryMs, Serializer<EnrichedEvent> valueSerializer, String outputTopic,
+                    ProcessingMetrics metrics, Stalls stalls, CommitCountingStore.Commits commits) {
+        this.scheduler = scheduler;
         this.decoder = decoder;
         this.routes = routes;
         this.rules = rules;
+        this.punctuateEveryMs = punctuateEveryMs;
         this.valueSerializer = valueSerializer;
         this.outputTopic = outputTopic;
         this.metrics = metrics;
@@ -130,32 +157,31 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     public void init(ProcessorContext<byte[], byte[]> context) {
         this.context = context;
         this.pending = context.getStateStore(EnricherTopology.PENDING_STORE);
+        lane = scheduler.lane(context.taskId().toString());
         commitCount = commits.of(context.taskId());
         awaitingCommit.clear();
-        nextSequence = 0;
-        pendingCount = 0;
-        oldestArrival = Long.MAX_VALUE;
-        longestEstimate = 0;
+        slots.clear();
         retryAt = 0;
         backoff = 0;
-        forwardedBelow = Long.MAX_VALUE;
+        long first = Long.MAX_VALUE;
+        long last = -1;
+        int restored = 0;
         try (KeyValueIterator<Long, PendingEvent> it = pending.all()) {
             while (it.hasNext()) {
-                KeyValue<Long, PendingEvent> kv = it.next();
-                forwardedBelow = Math.min(forwardedBelow, kv.key);
-                nextSequence = Math.max(nextSequence, kv.key + 1);
-                pendingCount++;
-                oldestArrival = Math.min(oldestArrival, kv.value.getArrivalMillis());
-                longestEstimate = Math.max(longestEstimate, estimatedTokens(kv.value));
+                long key = it.next().key;
+                first = Math.min(first, key);
+                last = Math.max(last, key);
+                restored++;
             }
         }
-        forwardedBelow = pendingCount == 0 ? 0 : forwardedBelow;
+        nextSequence = last + 1;
+        forwardedBelow = restored == 0 ? 0 : first;
         deletedBelow = forwardedBelow;
-        if (pendingCount > 0) {
-            LOG.info("task {}: {} pending events restored, enriching them first", context.taskId(), pendingCount);
+        handedBelow = forwardedBelow;
+        if (restored > 0) {
+            LOG.info("task {}: {} pending events restored, enriching them first", context.taskId(), restored);
         }
-        long tick = Math.max(1, Math.min(50, rules.maxDelayMs() / 4));
-        context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
+        context.schedule(Duration.ofMillis(punctuateEveryMs), PunctuationType.WALL_CLOCK_TIME, this::punctuate);
     }
 
     @Override
@@ -164,6 +190,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         DeadLetters.Source source = new DeadLetters.Source(metadata.topic(), metadata.partition(), metadata.offset());
         metrics.eventIn();
         deleteCommitted();
+        forwardDone();
         long now = context.currentSystemTimeMs();
         long storedBytes = pendingBytes(source.topic(), record);
         if (storedBytes > rules.maxRecordBytes()) {
@@ -182,98 +209,89 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 .setHeaders(headersOf(record.headers()))
                 .setArrivalMillis(now)
                 .build();
-        pending.put(nextSequence++, p);
-        pendingCount++;
-        oldestArrival = Math.min(oldestArrival, now);
-        longestEstimate = Math.max(longestEstimate, estimatedTokens(p));
-        if (pendingCount >= rules.maxRecords() || pendingCount * longestEstimate >= rules.maxTokens()) {
-            if (now >= retryAt) {
-                flush(now);
-            } else {
-                waitForRetry(now);
-            }
-        }
+        pending.put(nextSequence, p);
+        nextSequence++;
+        handOver(now, MAX_INTAKE_WAIT_MS, p);
+        forwardDone();
     }
 
-    /** Tokens a record's text is likely to take, special tokens included, from its value's size. */
-    static long estimatedTokens(PendingEvent p) {
-        return 2 + (p.getValue() == null ? 0 : (p.getValue().remaining() + 3) / 4);
+    /** Tokens a text is likely to take, special tokens included: about 4 characters a token. */
+    static long estimatedTokens(String text) {
+        return 2 + (text.length() + 3) / 4;
     }
 
     private static long pendingBytes(String topic, Record<byte[], byte[]> record) {
         return PENDING_OVERHEAD + topic.length() + RecordSizes.upperBound(record.key(), record.value(), record.headers());
     }
 
-    private void waitForRetry(long now) {
-        try {
-            Thread.sleep(Math.min(MAX_INTAKE_WAIT_MS, retryAt - now));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
     private void punctuate(long now) {
         deleteCommitted();
-        if (pendingCount > 0 && now - oldestArrival >= rules.maxDelayMs() && now >= retryAt) {
-            flush(now);
+        forwardDone();
+        handOver(now, 0, null);
+        forwardDone();
+    }
+
+    /**
+     * Decodes the events from {@code handedBelow} on, in order, and hands them to the scheduler, waiting up to
+     * {@code waitMs} in all for room; stops at the first it has no room for.
+     *
+     * @param latest the event just stored, to save reading it back; may be null
+     */
+    private void handOver(long now, long waitMs, PendingEvent latest) {
+        if (now < retryAt) {
+            return;
+        }
+        long deadline = System.nanoTime() + waitMs * 1_000_000;
+        while (handedBelow < nextSequence) {
+            long sequence = handedBelow;
+            PendingEvent p = latest != null && sequence == nextSequence - 1 ? latest : pending.get(sequence);
+            Object decoded;
+            try {
+                decoded = decoder.decode(p.getValue() == null ? null : bytes(p.getValue()));
+            } catch (RegistryException.Unavailable e) {
+                stall(e, context.currentSystemTimeMs());
+                return;
+            }
+            if (decoded instanceof InputDecoder.Rejected rejected) {
+                slots.add(new Slot(sequence, p, rejected));
+            } else {
+                InputDecoder.Decoded d = (InputDecoder.Decoded) decoded;
+                Slot slot = new Slot(sequence, p, null);
+                try {
+                    long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+                    if (!lane.submit(event(p, d), estimatedTokens(d.text()), o -> slot.outcome = o, left)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                slots.add(slot);
+            }
+            handedBelow++;
+            if (backoff > 0) {
+                LOG.info("task {}: decoding again after a transient fault", context.taskId());
+                stalls.clear(context.taskId().toString());
+                backoff = 0;
+                retryAt = 0;
+            }
         }
     }
 
-    private record Entry(long sequence, PendingEvent pending, Object decoded) {}
-
-    /**
-     * Handles one batch: the oldest pending records, at most {@code maxRecords}, in sequence order. One batch a
-     * call keeps each poll loop (and under exactly_once_v2 each transaction) as short as at saturation; a backlog,
-     * after a restore or a stall, is worked off over the following calls (records and punctuation ticks).
-     */
-    private void flush(long now) {
-        long start = System.nanoTime();
-        List<Entry> batch = new ArrayList<>(Math.min(pendingCount, rules.maxRecords()));
-        List<EnrichmentEngine.Event> events = new ArrayList<>();
-        try (KeyValueIterator<Long, PendingEvent> it = pending.range(forwardedBelow, Long.MAX_VALUE)) {
-            while (it.hasNext() && batch.size() < rules.maxRecords()) {
-                KeyValue<Long, PendingEvent> kv = it.next();
-                Object decoded = decoder.decode(kv.value.getValue() == null ? null : bytes(kv.value.getValue()));
-                batch.add(new Entry(kv.key, kv.value, decoded));
-                if (decoded instanceof InputDecoder.Decoded d) {
-                    events.add(event(kv.value, d));
-                }
-            }
-        } catch (RegistryException.Unavailable e) {
-            stall(Stalls.REGISTRY, e, now + (System.nanoTime() - start) / 1_000_000);
-            return;
-        }
-        List<EnrichmentEngine.Outcome> outcomes;
-        try {
-            outcomes = engine.enrich(events, now);
-        } catch (EnrichmentEngine.EngineFailure e) {
-            stall(Stalls.ENGINE, e, now + (System.nanoTime() - start) / 1_000_000);
-            return;
-        }
-        if (!events.isEmpty()) {
-            metrics.batch(events.size());
-        }
-        int next = 0;
-        for (Entry d : batch) {
-            if (d.decoded() instanceof InputDecoder.Rejected rejected) {
-                deadLetter(d.pending(), rejected.reason(), rejected.message());
+    /** Writes the results (or dead letters) at the head of the slots, in order, up to the first still running. */
+    private void forwardDone() {
+        long bound = -1;
+        while (!slots.isEmpty() && slots.peek().done()) {
+            Slot s = slots.poll();
+            if (s.rejected != null) {
+                deadLetter(s.pending, s.rejected.reason(), s.rejected.message());
             } else {
-                forward(d.pending(), outcomes.get(next++));
+                forward(s.pending, s.outcome);
             }
+            bound = s.sequence + 1;
         }
-        if (!batch.isEmpty()) {
-            forwarded(batch.get(batch.size() - 1).sequence() + 1);
-        }
-        pendingCount = batch.size() < rules.maxRecords() ? 0 : Math.max(0, pendingCount - batch.size());
-        if (pendingCount == 0) {
-            oldestArrival = Long.MAX_VALUE;
-            longestEstimate = 0;
-        }
-        if (backoff > 0) {
-            LOG.info("task {}: enriching again after a transient fault", context.taskId());
-            stalls.clear(context.taskId());
-            backoff = 0;
-            retryAt = 0;
+        if (bound >= 0) {
+            forwarded(bound);
         }
     }
 
@@ -296,22 +314,20 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     }
 
     private void deleteBelow(long bound) {
-        List<Long> keys = new ArrayList<>();
-        try (KeyValueIterator<Long, PendingEvent> it = pending.range(deletedBelow, bound - 1)) {
-            it.forEachRemaining(kv -> keys.add(kv.key));
+        for (long k = deletedBelow; k < bound; k++) {
+            pending.delete(k);
         }
-        keys.forEach(pending::delete);
         deletedBelow = bound;
     }
 
-    /** @param failedAt when the attempt ended, on the context's clock (the context's cached time plus its length) */
-    private void stall(String kind, RuntimeException cause, long failedAt) {
+    /** @param failedAt when the attempt ended, on the context's clock */
+    private void stall(RegistryException.Unavailable cause, long failedAt) {
         backoff = backoff == 0 ? FIRST_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, backoff * 2);
         retryAt = failedAt + backoff;
-        metrics.transientFault(kind);
-        stalls.stall(context.taskId(), kind, cause.getMessage());
-        LOG.warn("task {}: {} pending events kept, retrying in {} ms: {} failure: {}", context.taskId(), pendingCount,
-                backoff, kind, cause.getMessage());
+        metrics.transientFault(Stalls.REGISTRY);
+        stalls.stall(context.taskId().toString(), Stalls.REGISTRY, cause.getMessage());
+        LOG.warn("task {}: {} pending events kept, retrying in {} ms: registry failure: {}", context.taskId(),
+                nextSequence - handedBelow, backoff, cause.getMessage());
     }
 
     private static EnrichmentEngine.Event event(PendingEvent p, InputDecoder.Decoded d) {
@@ -372,9 +388,13 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         context.forward(new Record<>(letter.key(), letter.value(), timestamp, letter.headers()), EnricherTopology.DLQ_SINK);
     }
 
+    /** Drops this task's events still in the scheduler: the store keeps them for the next owner. */
     @Override
     public void close() {
-        stalls.clear(context.taskId());
+        if (lane != null) {
+            lane.close();
+        }
+        stalls.clear(context.taskId().toString());
     }
 
     private static List<PendingHeader> headersOf(Headers headers) {

@@ -2,6 +2,7 @@ package dev.enricher.topology;
 
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.PendingEvent;
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.AvroLimits;
@@ -23,7 +24,7 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The production topology: input topics (bytes) -> {@link EnrichProcessor} with its changelogged in-memory pending
- * store -> output topic and route topics (EnrichedEvent, serialized by the processor so that their size is known)
+ * store, handing events to the process's {@link BatchScheduler} -> output topic and route topics (EnrichedEvent, serialized by the processor so that their size is known)
  * and the dead-letter topic (original bytes). Every sink writes bytes. Building it sets Avro's decoder limits
  * ({@link AvroLimits}) to output.max.bytes, the largest record the topology keeps or decodes.
  */
@@ -33,6 +34,10 @@ public final class EnricherTopology {
     public static final String PENDING_STORE = EnricherConfig.PENDING_STORE;
     public static final String OUTPUT_SINK = "output";
     public static final String DLQ_SINK = "dead-letters";
+    /** The name under which failing models are marked in {@link Stalls}. */
+    public static final String MODELS = "models";
+    /** Longest interval at which a task looks for completed results when no record comes. */
+    static final long PUNCTUATE_MAX_MS = 10;
 
     private EnricherTopology() {}
 
@@ -40,18 +45,44 @@ public final class EnricherTopology {
         return "route-" + topic;
     }
 
-    /** As {@link #build(EnricherConfig, EnrichmentEngine, Serializer, ProcessingMetrics, SchemaRegistry, Stalls)}, with no metrics. */
-    public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer) {
-        return build(config, engine, valueSerializer, ProcessingMetrics.NONE, null, new Stalls());
+    /**
+     * The process's batch scheduler over {@code engine}, by the configuration's batch rules: batch sizes go to
+     * {@code metrics}, failing models to {@code stalls} (as {@link #MODELS}). The caller owns it: close it after
+     * Kafka Streams has stopped and before the engine.
+     */
+    public static BatchScheduler scheduler(EnricherConfig config, EnrichmentEngine engine, ProcessingMetrics metrics,
+                                           Stalls stalls) {
+        BatchScheduler.Rules rules = new BatchScheduler.Rules(config.getInt(EnricherConfig.BATCH_MAX_RECORDS),
+                config.getInt(EnricherConfig.BATCH_MAX_TOKENS), config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS),
+                config.getInt(EnricherConfig.INFERENCE_BATCHES_IN_FLIGHT),
+                config.maxQueuedEvents());
+        return new BatchScheduler(rules, engine::enrich, new BatchScheduler.Listener() {
+            @Override
+            public void batch(int events) {
+                metrics.batch(events);
+            }
+
+            @Override
+            public void failing(String cause, long backoffMs) {
+                metrics.transientFault(Stalls.ENGINE);
+                stalls.stall(MODELS, Stalls.ENGINE, cause);
+            }
+
+            @Override
+            public void recovered() {
+                stalls.clear(MODELS);
+            }
+        });
     }
 
     /**
+     * @param scheduler runs the models for every task; not closed here
      * @param valueSerializer writes EnrichedEvent values (Confluent-format Avro by default); not closed here
      * @param inputSchemas where the writer schemas of Confluent-format Avro input are looked up; null assumes the
      *     current TextEvent schema
-     * @param stalls where tasks waiting out a transient fault are marked
+     * @param stalls where tasks waiting out an unreachable registry are marked
      */
-    public static Topology build(EnricherConfig config, EnrichmentEngine engine, Serializer<EnrichedEvent> valueSerializer,
+    public static Topology build(EnricherConfig config, BatchScheduler scheduler, Serializer<EnrichedEvent> valueSerializer,
                                  ProcessingMetrics metrics, SchemaRegistry inputSchemas, Stalls stalls) {
         int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
         AvroLimits.apply(maxBytes);
@@ -68,13 +99,12 @@ public final class EnricherTopology {
                 inputSchemas);
         var routes = config.routes();
         boolean atLeastOnce = config.getString(EnricherConfig.PROCESSING_GUARANTEE).equals("at_least_once");
-        EnrichProcessor.BatchRules rules = new EnrichProcessor.BatchRules(config.getInt(EnricherConfig.BATCH_MAX_RECORDS),
-                config.getInt(EnricherConfig.BATCH_MAX_TOKENS), config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS), maxBytes,
-                atLeastOnce);
+        EnrichProcessor.WriteRules rules = new EnrichProcessor.WriteRules(maxBytes, atLeastOnce);
+        long punctuateEveryMs = Math.max(1, Math.min(PUNCTUATE_MAX_MS, config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS) / 4));
         String outputTopic = config.getString(EnricherConfig.OUTPUT_TOPIC);
         CommitCountingStore.Commits commits = new CommitCountingStore.Commits();
-        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, decoder, routes, rules, valueSerializer,
-                outputTopic, metrics, stalls, commits), SOURCE);
+        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(scheduler, decoder, routes, rules,
+                punctuateEveryMs, valueSerializer, outputTopic, metrics, stalls, commits), SOURCE);
         StoreBuilder<KeyValueStore<Long, PendingEvent>> store = Stores.keyValueStoreBuilder(
                         CommitCountingStore.supplier(Stores.inMemoryKeyValueStore(PENDING_STORE), commits), Serdes.Long(),
                         new PendingEventSerde())

@@ -184,6 +184,19 @@ class EnricherConfigTest {
         }
     }
 
+    @Test
+    void theSchedulersCapacityHoldsAFullBatchAndDefaultsToFourBatchesInFlight() {
+        assertRefused(Map.of(EnricherConfig.BATCH_MAX_RECORDS, 64, EnricherConfig.BATCH_MAX_QUEUED_EVENTS, 63),
+                "batch.max.queued.events", "at least batch.max.records (64)");
+        Map<String, Object> props = minimal();
+        assertEquals(1024, new EnricherConfig(props).maxQueuedEvents(), "at least 1024 by default");
+        props.put(EnricherConfig.BATCH_MAX_RECORDS, 512);
+        props.put(EnricherConfig.INFERENCE_BATCHES_IN_FLIGHT, 2);
+        assertEquals(4096, new EnricherConfig(props).maxQueuedEvents(), "4 x 512 x 2");
+        props.put(EnricherConfig.BATCH_MAX_QUEUED_EVENTS, 600);
+        assertEquals(600, new EnricherConfig(props).maxQueuedEvents(), "as set");
+    }
+
     /** {@code changes} over {@link #minimal()} (a pattern replaces input.topics) fail naming all of {@code named}. */
     @Test
     void producerOverridesBelowOutputMaxBytesAreRefused() {

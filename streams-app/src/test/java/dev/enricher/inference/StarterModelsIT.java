@@ -6,12 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.enricher.DriverAwait;
 import dev.enricher.TestModels;
 import dev.enricher.avro.EnrichedEvent;
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.InProcessSchemaRegistry;
+import dev.enricher.topology.ProcessingMetrics;
+import dev.enricher.topology.Stalls;
 import dev.enricher.tokenize.Tokenized;
 import dev.enricher.topology.EnricherTopology;
 import java.io.IOException;
@@ -236,15 +240,18 @@ class StarterModelsIT {
         streams.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         streams.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("enricher-starter").toString());
         Instant t0 = Instant.parse("2026-11-28T10:00:00Z");
+        Stalls stalls = new Stalls();
         try (EnrichmentEngine engine = dev.enricher.app.EnricherServiceAccess.openEngine(config);
-             TopologyTestDriver driver = new TopologyTestDriver(EnricherTopology.build(config, engine,
-                     new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema())),
-                     streams, t0)) {
+             BatchScheduler scheduler = EnricherTopology.scheduler(config, engine, ProcessingMetrics.NONE, stalls);
+             TopologyTestDriver driver = new TopologyTestDriver(EnricherTopology.build(config, scheduler,
+                     new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema()),
+                     ProcessingMetrics.NONE, null, stalls), streams, t0)) {
             var input = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer(), t0,
                     Duration.ofMillis(1));
             var output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC),
                     new ByteArrayDeserializer(), new ConfluentAvro.AvroDeserializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema()));
             input.pipeInput("{\"id\": \"m1\", \"text\": \"Angela Merkel visited Paris.\"}".getBytes(StandardCharsets.UTF_8));
+            DriverAwait.await(driver, "the event enriched", () -> !output.isEmpty());
             EnrichedEvent e = output.readValue();
             assertEquals("m1", e.getId());
             assertEquals(List.of(SENTIMENT, NER), e.getModels().stream().map(m -> m.getBundle().toString()).toList());

@@ -3,6 +3,7 @@ package dev.enricher.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.enricher.TestModels;
 import dev.enricher.config.EnricherConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,17 +14,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The service in a child JVM ({@code java -jar enricher.jar run}), killed with SIGKILL three times while
- * events are pending in its batches and restarted: in the end every input id is in the output, at least once
- * under at_least_once and exactly once (read_committed) under exactly_once_v2.
+ * The service in a child JVM ({@code java -jar enricher.jar run}, the MiniLM starter models, so that a batch runs
+ * for about a second), killed with SIGKILL three times while a batch is running in its scheduler and more events
+ * wait, then restarted: in the end every input id is in the output, at least once under at_least_once and exactly
+ * once (read_committed) under exactly_once_v2.
  */
 class CrashRecoveryIT {
-    static final int EVENTS = 3_000;
+    static final int EVENTS = 1_500;
     static final int KILLS = 3;
     static final Path JAR = Path.of("target", "enricher.jar");
 
@@ -34,8 +38,10 @@ class CrashRecoveryIT {
         String prefix = KafkaTestSupport.uniquePrefix("crash-" + guarantee.replace('_', '-'));
         KafkaTestSupport.broker().createTopics(3, prefix + "-in", prefix + "-out", prefix + "-dlq");
         Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, guarantee);
-        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 1500);
-        props.put(EnricherConfig.BATCH_MAX_RECORDS, 400);
+        props.put(EnricherConfig.CLASSIFIER_MODEL_DIR, TestModels.starter(TestModels.STARTER_SENTIMENT).toString());
+        props.put(EnricherConfig.NER_MODEL_DIR, TestModels.starter(TestModels.STARTER_NER).toString());
+        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 200);
+        props.put(EnricherConfig.BATCH_MAX_RECORDS, 64);
         // Static membership: a restarted instance takes its partitions back at once instead of after the
         // session timeout of the killed one.
         props.put(EnricherConfig.KAFKA_PREFIX + "group.instance.id", prefix + "-instance");
@@ -66,11 +72,13 @@ class CrashRecoveryIT {
             logs.add(log);
             Process child = startChild(config, log);
             awaitLine(log, "-> RUNNING", Duration.ofSeconds(90));
-            Thread.sleep(2500 + 700L * kill);
+            int port = httpPort(log);
+            Thread.sleep(1000 + 700L * kill);
+            double running = awaitRunningBatch(port, Duration.ofSeconds(60));
             child.destroyForcibly();
             assertTrue(child.waitFor(30, TimeUnit.SECONDS));
-            System.out.printf("crash test (%s): SIGKILL %d after %d events produced (exit %d)%n", guarantee, kill,
-                    produced.get(), child.exitValue());
+            System.out.printf("crash test (%s): SIGKILL %d after %d events produced, %.0f events in a running batch "
+                    + "just before (exit %d)%n", guarantee, kill, produced.get(), running, child.exitValue());
         }
         Path finalLog = Files.createTempFile(prefix + "-final", ".log");
         logs.add(finalLog);
@@ -109,6 +117,27 @@ class CrashRecoveryIT {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(javaBin, heap, "-jar", JAR.toString(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** The port of the child's metrics endpoint, from its start-up log line. */
+    static int httpPort(Path log) throws Exception {
+        awaitLine(log, "metrics and probes on", Duration.ofSeconds(30));
+        Matcher m = Pattern.compile("metrics and probes on \\S+ port (\\d+)").matcher(Files.readString(log));
+        assertTrue(m.find(), "port in the log");
+        return Integer.parseInt(m.group(1));
+    }
+
+    /** Polls the child's metrics until a batch is running in its scheduler; returns its events. */
+    static double awaitRunningBatch(int port, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            double running = OperationsIT.value(OperationsIT.scrape(port), "enricher_scheduler_events{state=\"running\"}");
+            if (running > 0) {
+                return running;
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no batch ran within " + timeout);
     }
 
     static void awaitLine(Path log, String text, Duration timeout) throws Exception {

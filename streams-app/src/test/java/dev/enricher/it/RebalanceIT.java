@@ -5,16 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.enricher.app.EnricherService;
 import dev.enricher.config.EnricherConfig;
+import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.InProcessSchemaRegistry;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** A second instance joins while the first holds pending batches: partitions move, nothing is lost. */
+/** A second instance joins while the first holds pending or running batches: partitions move, nothing is lost. */
 class RebalanceIT {
     static final int EVENTS = 2_000;
 
@@ -53,6 +55,65 @@ class RebalanceIT {
                 }
                 if (guarantee.equals("exactly_once_v2")) {
                     assertEquals(0, duplicates);
+                }
+            }
+        }
+    }
+
+    /**
+     * The first instance's models take 300 ms a call, so its scheduler always has a batch running; the second
+     * joins in the middle of one. The revoked tasks' results still in the scheduler are dropped, never forwarded,
+     * and the new owner restores and enriches those events.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"at_least_once", "exactly_once_v2"})
+    void partitionsMovingWhileTheirBatchRunsLoseNothingAndForwardNothingTwice(String guarantee) throws Exception {
+        int events = 600;
+        String prefix = KafkaTestSupport.uniquePrefix("inflight-" + guarantee.replace('_', '-'));
+        KafkaTestSupport.broker().createTopics(6, prefix + "-in", prefix + "-out", prefix + "-dlq");
+        Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, guarantee);
+        props.put(EnricherConfig.BATCH_MAX_RECORDS, 24);
+        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 20);
+        Map<String, Object> second = new java.util.HashMap<>(props);
+        second.put(EnricherConfig.STATE_DIR, Files.createTempDirectory("enricher-it-state-b").toString());
+        UnaryOperator<EnrichmentEngine.Inference> slow = models -> texts -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return models.predict(texts);
+        };
+        try (EnricherService a = EnricherService.create(new EnricherConfig(props), new InProcessSchemaRegistry(), slow);
+             KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer()) {
+            a.start();
+            awaitRunning(a);
+            for (int i = 0; i < events; i++) {
+                KafkaTestSupport.produce(producer, prefix + "-in", "id-" + i, i);
+            }
+            producer.flush();
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (a.scheduler().running() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            int runningAtJoin = a.scheduler().running();
+            try (EnricherService b = EnricherService.create(new EnricherConfig(second), new InProcessSchemaRegistry())) {
+                b.start();
+                Map<String, Integer> seen = KafkaTestSupport.readIds(prefix + "-out", Duration.ofSeconds(180),
+                        counts -> counts.size() >= events);
+                long duplicates = seen.values().stream().filter(c -> c > 1).count();
+                long missing = java.util.stream.IntStream.range(0, events)
+                        .filter(i -> !seen.containsKey("id-" + i)).count();
+                System.out.printf("rebalance with batches in flight (%s): produced=%d running_at_join=%d "
+                        + "results_discarded_by_first=%d by_first=%d by_second=%d distinct_out=%d missing=%d "
+                        + "duplicates=%d%n", guarantee, events, runningAtJoin, a.scheduler().discarded(),
+                        a.engine().events(), b.engine().events(), seen.size(), missing, duplicates);
+                assertTrue(runningAtJoin > 0, "a batch was running when the second instance joined");
+                assertTrue(a.scheduler().discarded() > 0, "results of revoked tasks were dropped, not forwarded");
+                assertTrue(b.engine().events() > 0, "the second instance enriched events it took over");
+                assertEquals(0, missing, "every input id is in the output");
+                if (guarantee.equals("exactly_once_v2")) {
+                    assertEquals(0, duplicates, "exactly once under exactly_once_v2");
                 }
             }
         }

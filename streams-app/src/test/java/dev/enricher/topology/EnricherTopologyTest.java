@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.enricher.DriverAwait;
 import dev.enricher.TestModels;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.TextEvent;
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.engine.ModelFaults;
@@ -23,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.BooleanSupplier;
 import java.util.function.UnaryOperator;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
@@ -45,6 +48,7 @@ class EnricherTopologyTest {
 
     private TopologyTestDriver driver;
     private EnrichmentEngine engine;
+    private BatchScheduler scheduler;
     private final InProcessSchemaRegistry registry = new InProcessSchemaRegistry();
     private final Stalls stalls = new Stalls();
     private TestInputTopic<byte[], byte[]> input;
@@ -75,8 +79,9 @@ class EnricherTopologyTest {
         Properties streams = dev.enricher.app.EnricherService.streamsProperties(config);
         streams.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         streams.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/enricher-ttd");
-        driver = new TopologyTestDriver(EnricherTopology.build(config, engine.withInference(faults), serializer,
-                ProcessingMetrics.NONE, null, stalls), streams, T0);
+        scheduler = EnricherTopology.scheduler(config, engine.withInference(faults), ProcessingMetrics.NONE, stalls);
+        driver = new TopologyTestDriver(EnricherTopology.build(config, scheduler, serializer, ProcessingMetrics.NONE,
+                null, stalls), streams, T0);
         input = driver.createInputTopic(INPUT, new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
         output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC), new ByteArrayDeserializer(),
                 new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
@@ -88,6 +93,9 @@ class EnricherTopologyTest {
     void stop() {
         if (driver != null) {
             driver.close();
+        }
+        if (scheduler != null) {
+            scheduler.close();
         }
         if (engine != null) {
             engine.close();
@@ -105,8 +113,13 @@ class EnricherTopologyTest {
         return n;
     }
 
-    private void closeBatchByTime() {
-        driver.advanceWallClockTime(Duration.ofMillis(200));
+    private void await(String what, BooleanSupplier done) {
+        DriverAwait.await(driver, what, done);
+    }
+
+    /** Waits until every stored event was written (exactly_once_v2 deletes an event as it is forwarded). */
+    private void awaitAllWritten() {
+        await("every pending event written", () -> pendingEvents() == 0);
     }
 
     @Test
@@ -121,9 +134,7 @@ class EnricherTopologyTest {
             input.pipeInput(new TestRecord<>(("k" + i).getBytes(StandardCharsets.UTF_8),
                     json.getBytes(StandardCharsets.UTF_8), headers, T0.plusSeconds(i)));
         }
-        assertEquals(4, output.getQueueSize(), "a full batch of 4 closes at once");
-        assertEquals(1, pendingEvents(), "the fifth waits in the pending store");
-        closeBatchByTime();
+        awaitAllWritten();
         assertEquals(0, pendingEvents());
         List<TestRecord<byte[], EnrichedEvent>> records = output.readRecordsToList();
         assertEquals(5, records.size());
@@ -169,15 +180,17 @@ class EnricherTopologyTest {
         Map<String, Object> props = baseConfig("text");
         props.put(EnricherConfig.BATCH_MAX_RECORDS, 100);
         props.put(EnricherConfig.BATCH_MAX_TOKENS, 200);
+        props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 60_000);
         start(props);
         String longText = "word ".repeat(60);
-        input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
-        assertEquals(0, output.getQueueSize(), "one event of ~77 tokens stays under the budget");
-        input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
-        assertEquals(0, output.getQueueSize(), "two: ~154 padded tokens");
-        input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
-        assertEquals(3, output.getQueueSize(), "three reach the 200-token budget: the batch closes at once");
-        assertEquals(0, pendingEvents());
+        for (int i = 0; i < 3; i++) {
+            input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
+        }
+        await("a batch closed by its token budget", () -> output.getQueueSize() >= 2);
+        List<EnrichedEvent> out = output.readValuesToList();
+        assertEquals(2, out.size(), "three events of ~77 tokens reach the 200-token budget; two fit in it");
+        assertEquals(List.of(2, 2), out.stream().map(e -> e.getTimings().getBatchSize()).toList());
+        assertEquals(1, pendingEvents(), "the third waits for the next batch (a 60 s delay)");
     }
 
     @Test
@@ -190,7 +203,7 @@ class EnricherTopologyTest {
                 new ByteArraySerializer());
         other.pipeInput(null, "from the second topic".getBytes(StandardCharsets.UTF_8));
         input.pipeInput(null, "from the first topic".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         List<EnrichedEvent> out = output.readValuesToList();
         assertEquals(List.of("events-eu", INPUT), out.stream().map(EnrichedEvent::getSourceTopic).toList());
     }
@@ -199,7 +212,7 @@ class EnricherTopologyTest {
     void textEventsGetIdsFromTheirPosition() {
         start(baseConfig("text"));
         input.pipeInput(null, "plain text event".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         EnrichedEvent e = output.readValue();
         assertEquals(INPUT + "-0-0", e.getId());
         assertEquals("plain text event", e.getText());
@@ -214,7 +227,7 @@ class EnricherTopologyTest {
         byte[] framed = ByteBuffer.allocate(5 + plain.length).put((byte) 0).putInt(7).put(plain).array();
         input.pipeInput(null, plain);
         input.pipeInput(null, framed);
-        closeBatchByTime();
+        awaitAllWritten();
         List<EnrichedEvent> out = output.readValuesToList();
         assertEquals(2, out.size(), "both encodings are read");
         for (EnrichedEvent e : out) {
@@ -243,7 +256,7 @@ class EnricherTopologyTest {
         }
         input.pipeInput(null, "{\"text\": \"\"}".getBytes(StandardCharsets.UTF_8));
         input.pipeInput(null, "{\"text\": \"still going\"}".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         List<TestRecord<byte[], byte[]>> dead = dlq.readRecordsToList();
         assertEquals(bad.length, dead.size());
         for (int i = 0; i < bad.length; i++) {
@@ -274,7 +287,7 @@ class EnricherTopologyTest {
         TestOutputTopic<byte[], EnrichedEvent> never = driver.createOutputTopic("never", new ByteArrayDeserializer(),
                 new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
         input.pipeInput(null, "{\"id\": \"r1\", \"text\": \"you are such an idiot lol\"}".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         assertEquals("r1", output.readValue().getId());
         List<EnrichedEvent> routed = review.readValuesToList();
         assertEquals(1, routed.size(), "two routes to the same topic send the event once");
@@ -288,7 +301,7 @@ class EnricherTopologyTest {
         props.put(EnricherConfig.OUTPUT_INCLUDE_TEXT, false);
         start(props);
         input.pipeInput(null, "secret text".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         assertNull(output.readValue().getText());
     }
 
@@ -306,7 +319,7 @@ class EnricherTopologyTest {
         byte[] big = "x".repeat(20_000).getBytes(StandardCharsets.UTF_8);
         input.pipeInput("k".getBytes(StandardCharsets.UTF_8), big);
         input.pipeInput(null, "the next one".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
         assertEquals("too_large", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
         assertEquals("0", DeadLetters.header(letter.headers(), DeadLetters.OFFSET_HEADER));
@@ -327,7 +340,7 @@ class EnricherTopologyTest {
         String manyTokens = "word ".repeat(3_000);
         input.pipeInput(null, manyTokens.getBytes(StandardCharsets.UTF_8));
         input.pipeInput(null, "ok".getBytes(StandardCharsets.UTF_8));
-        closeBatchByTime();
+        awaitAllWritten();
         TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
         assertEquals("too_large", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
         assertNull(DeadLetters.header(letter.headers(), DeadLetters.TRUNCATED_HEADER), "the original fits: kept whole");
@@ -346,7 +359,7 @@ class EnricherTopologyTest {
         // fits in the store (at most 15,712 bytes there), but not with the dead-letter headers added
         byte[] notJson = ("{" + "y".repeat(15_449)).getBytes(StandardCharsets.UTF_8);
         input.pipeInput(null, notJson);
-        closeBatchByTime();
+        awaitAllWritten();
         TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
         assertEquals("deserialization", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
         assertEquals("key=0 value=15450 headers=0", DeadLetters.header(letter.headers(), DeadLetters.TRUNCATED_HEADER));
@@ -361,7 +374,7 @@ class EnricherTopologyTest {
         var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
         long before = threads.getCurrentThreadAllocatedBytes();
         input.pipeInput(null, hostile);
-        closeBatchByTime();
+        awaitAllWritten();
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
         String message = DeadLetters.header(letter.headers(), DeadLetters.MESSAGE_HEADER);
@@ -378,15 +391,13 @@ class EnricherTopologyTest {
         for (int i = 0; i < 3; i++) {
             input.pipeInput(null, ("event " + i).getBytes(StandardCharsets.UTF_8));
         }
-        closeBatchByTime();
+        await("the models marked failing", stalls::any);
         assertEquals(0, output.getQueueSize(), "nothing enriched while the models fail");
         assertTrue(dlq.isEmpty(), "nothing dead-lettered for a fault of the models");
         assertEquals(3, pendingEvents(), "the events wait in the store");
-        assertTrue(stalls.any(), "the task is marked stalled (the service is not ready)");
-        int attempts = 0;
-        while (output.isEmpty() && attempts++ < 20) {
-            driver.advanceWallClockTime(Duration.ofMillis(EnrichProcessor.MAX_BACKOFF_MS));
-        }
+        assertEquals(Map.of(EnricherTopology.MODELS, "engine: " + stalls.causes().get(EnricherTopology.MODELS)
+                .substring("engine: ".length())), stalls.causes(), "the models are marked failing (not ready)");
+        awaitAllWritten();
         List<EnrichedEvent> out = output.readValuesToList();
         assertEquals(3, out.size(), "all enriched once the fault passed");
         assertEquals(List.of("event 0", "event 1", "event 2"), out.stream().map(EnrichedEvent::getText).toList());
@@ -402,7 +413,7 @@ class EnricherTopologyTest {
         for (String text : new String[] {"before", "poison", "after"}) {
             input.pipeInput(null, text.getBytes(StandardCharsets.UTF_8));
         }
-        closeBatchByTime();
+        awaitAllWritten();
         TestRecord<byte[], byte[]> letter = deadLetters(1).get(0);
         assertEquals("inference", DeadLetters.header(letter.headers(), DeadLetters.REASON_HEADER));
         assertArrayEquals("poison".getBytes(StandardCharsets.UTF_8), letter.value());
@@ -417,12 +428,11 @@ class EnricherTopologyTest {
         props.put(EnricherConfig.PROCESSING_GUARANTEE, "at_least_once");
         start(props);
         input.pipeInput(null, "first".getBytes(StandardCharsets.UTF_8));
-        driver.advanceWallClockTime(Duration.ofMillis(200));
-        assertEquals(1, output.getQueueSize(), "forwarded by the delay punctuation");
+        await("the first forwarded", () -> output.getQueueSize() == 1);
         assertEquals(1, pendingEvents(), "kept until a commit has flushed its output");
         input.pipeInput(null, "second".getBytes(StandardCharsets.UTF_8));
         assertEquals(1, pendingEvents(), "the driver committed after the punctuation: the first is deleted");
-        closeBatchByTime();
+        await("the second forwarded", () -> output.getQueueSize() == 2);
         assertEquals(List.of("first", "second"), output.readValuesToList().stream().map(EnrichedEvent::getText).toList());
     }
 

@@ -14,8 +14,8 @@ class StallsTest {
     @Test
     void onlyFailingModelsCountTowardsTheLivenessLimitAndARepeatKeepsTheFirstTime() throws Exception {
         Stalls stalls = new Stalls();
-        TaskId a = new TaskId(0, 0);
-        TaskId b = new TaskId(0, 1);
+        String a = new TaskId(0, 0).toString();
+        String b = EnricherTopology.MODELS;
         stalls.stall(a, Stalls.REGISTRY, "connection refused");
         Thread.sleep(5);
         assertTrue(stalls.any());
