@@ -127,8 +127,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private ProcessorContext<byte[], byte[]> context;
     private BatchScheduler.Lane lane;
     private AtomicLong commitCount;
-    /** Every event below this sequence was forwarded (or dead-lettered); those below {@code deletedBelow} are gone. */
-    private long forwardedBelow;
+    /** Every event below this sequence is deleted from the store. */
     private long deletedBelow;
     /** Every event below this sequence is in {@code slots} or forwarded; those from it on are in the store only. */
     private long handedBelow;
@@ -175,9 +174,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
             }
         }
         nextSequence = last + 1;
-        forwardedBelow = restored == 0 ? 0 : first;
-        deletedBelow = forwardedBelow;
-        handedBelow = forwardedBelow;
+        deletedBelow = restored == 0 ? 0 : first;
+        handedBelow = deletedBelow;
         if (restored > 0) {
             LOG.info("task {}: {} pending events restored, enriching them first", context.taskId(), restored);
         }
@@ -245,6 +243,12 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         while (handedBelow < nextSequence) {
             long sequence = handedBelow;
             PendingEvent p = latest != null && sequence == nextSequence - 1 ? latest : pending.get(sequence);
+            if (p == null) {
+                LOG.warn("task {}: no pending event {} in the store (sequences restored with a gap); skipped",
+                        context.taskId(), sequence);
+                handedBelow++;
+                continue;
+            }
             Object decoded;
             try {
                 decoded = decoder.decode(p.getValue() == null ? null : bytes(p.getValue()));
@@ -297,7 +301,6 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
 
     /** Every event below {@code bound} was forwarded: delete them now, or after the next commit. */
     private void forwarded(long bound) {
-        forwardedBelow = bound;
         if (rules.deleteAfterCommit()) {
             awaitingCommit.add(new long[] {bound, commitCount.get()});
         } else {
