@@ -3,6 +3,7 @@ package dev.enricher.app;
 import dev.enricher.bench.BenchOptions;
 import dev.enricher.bench.BenchReport;
 import dev.enricher.bench.Benchmark;
+import dev.enricher.bench.SimulatedDevice;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -96,6 +97,14 @@ final class BenchCommand implements Callable<Integer> {
             + "--set kafka.commit.interval.ms=50 --set processing.guarantee=at_least_once.")
     Map<String, String> overrides = new LinkedHashMap<>();
 
+    @Option(names = "--simulated-device", arity = "0..1", fallbackValue = "floor_ms=3,us_per_token=1.0",
+            paramLabel = "floor_ms=<ms>,us_per_token=<us>", description = "Benchmark only: every model run of every "
+            + "mode goes to one simulated accelerator instead of ONNX Runtime: no CPU work, a sleep of max(floor_ms, "
+            + "us_per_token x padded tokens), runs one at a time, zero logits. Alone: ${FALLBACK-VALUE} (BERT-base "
+            + "fp16 on an H200). Adds device_busy_fraction= and service_cpu_us_per_event= (use floor_ms=0,"
+            + "us_per_token=0 for the service's own CPU per event).")
+    String simulatedDevice;
+
     @Option(names = "--seed", defaultValue = "1", description = "Seed of the texts (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -137,6 +146,9 @@ final class BenchCommand implements Callable<Integer> {
         overrides.forEach(b::set);
         BenchOptions options;
         try {
+            if (simulatedDevice != null) {
+                b.simulatedDevice(SimulatedDevice.Spec.parse(simulatedDevice));
+            }
             options = b.build();
         } catch (IllegalArgumentException e) {
             System.err.println("bench: " + e.getMessage());

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What one benchmark run measures and how long. Immutable; build with {@link #builder(Path, Path)}.
@@ -27,16 +28,20 @@ import java.util.Objects;
  * @param serviceOverrides further service configuration keys (e.g. {@code kafka.commit.interval.ms}), applied
  *     to both services and to the engine of the in-process modes
  * @param seed seed of the texts
+ * @param simulatedDevice when present, every model run of every mode goes to this one simulated accelerator
+ *     instead of ONNX Runtime ({@link SimulatedDevice}); never null
  */
 public record BenchOptions(Path classifierDir, Path nerDir, int threads, int texts, int minTokens, int maxTokens,
                            double seconds, double warmupSeconds, double endToEndSeconds, double latencySeconds,
                            double latencyRate, int events, int baselineEvents, int batchMaxRecords,
-                           int batchMaxDelayMs, int partitions, Map<String, String> serviceOverrides, long seed) {
+                           int batchMaxDelayMs, int partitions, Map<String, String> serviceOverrides, long seed,
+                           Optional<SimulatedDevice.Spec> simulatedDevice) {
 
     public BenchOptions {
         Objects.requireNonNull(classifierDir, "classifierDir");
         Objects.requireNonNull(nerDir, "nerDir");
         serviceOverrides = Map.copyOf(serviceOverrides);
+        Objects.requireNonNull(simulatedDevice, "simulatedDevice");
         if (threads < 1 || texts < 1 || batchMaxRecords < 1 || partitions < 1 || batchMaxDelayMs < 0
                 || events < 0 || baselineEvents < 0) {
             throw new IllegalArgumentException("threads, texts, batch.max.records and partitions must be at least 1; "
@@ -75,6 +80,7 @@ public record BenchOptions(Path classifierDir, Path nerDir, int threads, int tex
         private int partitions = 1;
         private final Map<String, String> serviceOverrides = new LinkedHashMap<>();
         private long seed = 1;
+        private SimulatedDevice.Spec simulatedDevice;
 
         private Builder(Path classifierDir, Path nerDir) {
             this.classifierDir = classifierDir;
@@ -96,11 +102,12 @@ public record BenchOptions(Path classifierDir, Path nerDir, int threads, int tex
         public Builder partitions(int v) { partitions = v; return this; }
         public Builder set(String key, String value) { serviceOverrides.put(key, value); return this; }
         public Builder seed(long v) { seed = v; return this; }
+        public Builder simulatedDevice(SimulatedDevice.Spec v) { simulatedDevice = v; return this; }
 
         public BenchOptions build() {
             return new BenchOptions(classifierDir, nerDir, threads, texts, minTokens, maxTokens, seconds, warmupSeconds,
                     endToEndSeconds, latencySeconds, latencyRate, events, baselineEvents, batchMaxRecords,
-                    batchMaxDelayMs, partitions, serviceOverrides, seed);
+                    batchMaxDelayMs, partitions, serviceOverrides, seed, Optional.ofNullable(simulatedDevice));
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.enricher.bench;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -65,7 +66,7 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
 
     public List<String> machineLines() {
         CpuSplit e2e = splitOf(batched);
-        return List.of(
+        List<String> lines = new ArrayList<>(List.of(
                 fmt("ratio end_to_end/model_only=%.3f", ratioEndToEndVsModelOnly()),
                 fmt("ratio batched/per_record=%.3f", ratioBatchedVsPerRecord()),
                 fmt("padding_efficiency=%.3f", paddingEfficiency()),
@@ -84,7 +85,13 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
                 latencyLine("per_record", perRecord.result().latencies()),
                 goalLine("end_to_end/model_only", ratioEndToEndVsModelOnly(), GOAL_END_TO_END_VS_MODEL_ONLY),
                 goalLine("batched/per_record", ratioBatchedVsPerRecord(), GOAL_BATCHED_VS_PER_RECORD),
-                goalLine("padding_efficiency", paddingEfficiency(), GOAL_PADDING_EFFICIENCY));
+                goalLine("padding_efficiency", paddingEfficiency(), GOAL_PADDING_EFFICIENCY)));
+        options.simulatedDevice().ifPresent(d -> {
+            lines.add("simulated_device=" + d.format());
+            lines.add(fmt("device_busy_fraction=%.3f", batched.deviceBusyFraction()));
+            lines.add(fmt("service_cpu_us_per_event=%.1f", batched.serviceCpuNanosPerEvent() / 1e3));
+        });
+        return List.copyOf(lines);
     }
 
     private static String latencyLine(String mode, Latencies l) {
@@ -102,6 +109,13 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
     public void print(PrintStream out) {
         out.println("# Enricher benchmark");
         out.println();
+        options.simulatedDevice().ifPresent(d -> {
+            out.printf(Locale.ROOT, "**Simulated device (%s): every figure below comes from a simulated accelerator, "
+                    + "not from the models.** Each model run does no CPU work, sleeps max(floor, per-token time x "
+                    + "padded tokens) on one device shared by both models and all threads, and returns zero logits.%n",
+                    d.format());
+            out.println();
+        });
         out.printf(Locale.ROOT, "- machine: %s, %d cores, %s memory, %s, %s, ONNX Runtime %s; load average (1 min) "
                         + "%.2f at the start, %.2f at the end%n", machine.cpu(), machine.cores(), machine.memory(),
                 machine.os(), machine.java(), machine.onnxRuntime(), machine.loadAverage(), machine.loadAverageEnd());
@@ -182,6 +196,7 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
         out.println();
         profile(out, e2e);
         out.println();
+        options.simulatedDevice().ifPresent(d -> simulated(out));
         out.println("## Machine-readable");
         out.println();
         out.println("```");
@@ -218,6 +233,22 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
                         + "least the configured efficiency), %.3f in the engine mode, %.3f for the model-only "
                         + "ceiling (all texts sorted by length).%n", paddingEfficiency(),
                 engine.result().paddingEfficiency(), modelOnly.paddingEfficiency());
+    }
+
+    private void simulated(PrintStream out) {
+        out.println("## Simulated device");
+        out.println();
+        out.printf(Locale.ROOT, "- device busy over the saturation window: %.3f batched, %.3f per record (simulated "
+                        + "busy time from the formula / wall time; 1 means the device is the bottleneck).%n",
+                batched.deviceBusyFraction(), perRecord.deviceBusyFraction());
+        out.printf(Locale.ROOT, "- service CPU per event at saturation: %.1f µs batched, %.1f µs per record: stream "
+                        + "thread, Kafka Streams' client threads, GC and native threads; not the broker's and other "
+                        + "Java threads (bench main thread, JVM housekeeping), the bench producer and reader, or the JIT "
+                        + "compiler (warm-up). Model runs cost no CPU on the simulated device (zero logits are "
+                        + "allocated, nothing else); with floor_ms=0,us_per_token=0 this is the service's own CPU per "
+                        + "event at its fastest.%n",
+                batched.serviceCpuNanosPerEvent() / 1e3, perRecord.serviceCpuNanosPerEvent() / 1e3);
+        out.println();
     }
 
     private static double perEvent(EndToEndBench.Outcome o, String group) {

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -43,7 +44,9 @@ public final class Benchmark {
         InferenceBench.EngineRun engine;
         ModeResult enginePerRecord;
         String models;
+        Optional<SimulatedDevice> device = options.simulatedDevice().map(SimulatedDevice::new);
         try (EnrichmentEngine e = engineFactory.apply(engineConfig)) {
+            device.ifPresent(d -> d.install(e));
             texts = BenchTexts.generate(options.texts(), options.seed(), e.ner().orElseThrow().tokenizer(),
                     options.minTokens(), options.maxTokens());
             BatchLimits limits = new BatchLimits(options.batchMaxRecords(),
@@ -53,7 +56,8 @@ public final class Benchmark {
             meanTokens = bench.meanTokens();
             models = e.provenance().stream().map(m -> m.getTask() + "=" + m.getBundle() + " (sha256 "
                     + m.getSha256().substring(0, 12) + ", " + m.getDevice() + ", " + m.getPrecision() + ")").toList()
-                    + ", tokenization " + (bench.sharedTokens() ? "shared" : "per model");
+                    + ", tokenization " + (bench.sharedTokens() ? "shared" : "per model")
+                    + device.map(d -> "; every model run on a " + d + ", not on ONNX Runtime").orElse("");
             log.printf(Locale.ROOT, "texts: %d, mean %.1f tokens; measuring model only%n", texts.size(), meanTokens);
             modelOnly = bench.modelOnly();
             log.printf(Locale.ROOT, "model only: %.1f events/s; measuring model only, batch 1%n",
@@ -76,7 +80,7 @@ public final class Benchmark {
         log.println("starting the in-process broker");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(0, null)) {
             EndToEndBench e2e = new EndToEndBench(broker.bootstrapServers(),
-                    topics -> broker.createTopics(options.partitions(), topics), options, texts, log);
+                    topics -> broker.createTopics(options.partitions(), topics), options, texts, log, device);
             batched = e2e.run("end_to_end", "end to end, batched (" + options.batchMaxRecords() + " records, "
                     + options.batchMaxDelayMs() + " ms)", options.batchMaxRecords(), options.batchMaxDelayMs(), events,
                     options.latencySeconds(), engine.result().eventsPerSecond());

@@ -19,6 +19,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -63,6 +64,8 @@ final class EndToEndBench {
     private static final Pattern STREAM_THREAD = Pattern.compile(".*-StreamThread-\\d+$");
     static final String STREAM_THREAD_CPU = "stream thread (engine, Kafka Streams, store, Avro)";
     static final String STREAMS_OTHER_CPU = "Kafka Streams' client threads";
+    /** Micrometer's binder of Kafka Streams' metrics in the service's metrics: the service's own thread. */
+    private static final String SERVICE_METRICS_THREAD = "micrometer-kafka-metrics";
     static final String BENCH_CPU = "bench producer and reader (incl. Avro decoding)";
     static final String BROKER_CPU = "broker and other Java threads";
     static final String NATIVE_CPU = "native threads (tokenizer, ONNX Runtime pools) and ended threads";
@@ -72,6 +75,7 @@ final class EndToEndBench {
     private final BenchOptions options;
     private final List<String> texts;
     private final PrintStream log;
+    private final Optional<SimulatedDevice> device;
 
     /** First result of a saturation run at the latest: model loading is done, Kafka Streams still starts. */
     static final Duration STARTUP = Duration.ofSeconds(120);
@@ -86,17 +90,26 @@ final class EndToEndBench {
      * @param meanModelRun sequences per model run of the saturation run, both models
      * @param latencyMeanModelRun sequences per model run of the paced latency run, both models, or NaN when there
      *     was none
+     * @param deviceBusyFraction the simulated device's busy time over the saturation window's wall time, or NaN
+     *     without a simulated device
+     * @param serviceCpuNanosPerEvent CPU of the service's threads per event of the saturation window ({@link
+     *     #serviceCpuNanos}); model runs count only when ONNX Runtime runs them, not on a simulated device
      */
     record Outcome(ModeResult result, double engineNanos, double inferNanos, double processNanos,
-                   double meanModelRun, double latencyMeanModelRun, double secondsToAllResults) {}
+                   double meanModelRun, double latencyMeanModelRun, double secondsToAllResults,
+                   double deviceBusyFraction, double serviceCpuNanosPerEvent) {}
 
+    /**
+     * @param device when present, installed on each service's models before it starts; shared by every run
+     */
     EndToEndBench(String bootstrap, Consumer<String[]> createTopics, BenchOptions options, List<String> texts,
-                  PrintStream log) {
+                  PrintStream log, Optional<SimulatedDevice> device) {
         this.bootstrap = bootstrap;
         this.createTopics = createTopics;
         this.options = options;
         this.texts = texts;
         this.log = log;
+        this.device = device;
     }
 
     /**
@@ -133,6 +146,7 @@ final class EndToEndBench {
                 reader.awaitAssigned();
                 log.printf(Locale.ROOT, "%s: %d events produced; starting the service%n", mode, events);
                 try (EnricherService service = EnricherService.create(new EnricherConfig(props), registry)) {
+                    device.ifPresent(d -> d.install(service.engine()));
                     return measure(mode, title, events, latencySeconds, expectedRate, service, reader, producer,
                             sends, in, prefix);
                 }
@@ -178,7 +192,8 @@ final class EndToEndBench {
             log.printf(Locale.ROOT, "%s: paced run: %s, %.2f sequences per model run%n", mode, runs, meanRun);
             saturation = new Outcome(saturation.result.withLatencies(latencies), saturation.engineNanos,
                     saturation.inferNanos, saturation.processNanos, saturation.meanModelRun, meanRun,
-                    saturation.secondsToAllResults);
+                    saturation.secondsToAllResults, saturation.deviceBusyFraction,
+                    saturation.serviceCpuNanosPerEvent);
         }
         reader.check(mode);
         return saturation;
@@ -238,8 +253,28 @@ final class EndToEndBench {
         double inferNanos = (r.endRuns.seconds() - r.startRuns.seconds()) * 1e9;
         ModeResult result = new ModeResult(mode, title, n, wall, process / 1e9, all.paddingEfficiency(),
                 sizes.meanBatch(), sizes, null, cpu);
+        // both over the window between the snapshots, whatever window the rate falls back to
+        long windowNanos = r.lastSaturationNanos - r.windowStartNanos;
+        double busy = device.isEmpty() || windowNanos <= 0 ? Double.NaN
+                : (double) (r.endBusyNanos - r.startBusyNanos) / windowNanos;
         return new Outcome(result, engineMs * 1e6, inferNanos, process, all.meanSequences(r.saturationSequences),
-                Double.NaN, toAll);
+                Double.NaN, toAll, busy, serviceCpuNanos(cpu) / (r.expected - r.windowStartIndex));
+    }
+
+    /**
+     * CPU nanoseconds of the service: its stream threads, Kafka Streams' client threads, GC and native threads
+     * (tokenizer, ONNX Runtime, RocksDB; threads that ended). Left out: the broker's threads with the process's
+     * other Java threads (the bench's main thread, JVM housekeeping), the bench's producer and reader, and the JIT
+     * compiler (warm-up, compiling the broker's code too). GC also collects the broker's and the bench's garbage.
+     */
+    static double serviceCpuNanos(Map<String, Long> cpuByThread) {
+        double sum = 0;
+        for (Map.Entry<String, Long> e : cpuByThread.entrySet()) {
+            if (!e.getKey().equals(BROKER_CPU) && !e.getKey().equals(BENCH_CPU) && !e.getKey().equals(CpuClock.JIT)) {
+                sum += e.getValue();
+            }
+        }
+        return sum;
     }
 
     private Latencies latency(KafkaProducer<byte[], byte[]> producer, Sends sends, String in, Reader reader,
@@ -269,7 +304,7 @@ final class EndToEndBench {
         if (STREAM_THREAD.matcher(thread).matches()) {
             return STREAM_THREAD_CPU;
         }
-        if (thread.contains(appId)) {
+        if (thread.contains(appId) || thread.equals(SERVICE_METRICS_THREAD)) {
             return STREAMS_OTHER_CPU;
         }
         if (thread.startsWith("bench-") || thread.contains("| bench-")) {
@@ -365,6 +400,8 @@ final class EndToEndBench {
         private ModelRunTotals startRuns;
         private ModelRunTotals endRuns;
         private long saturationSequences;
+        private long startBusyNanos;
+        private long endBusyNanos;
         private long latencySequences;
         private final List<Long> latencies = new ArrayList<>();
         private final List<Integer> latencyIds = new ArrayList<>();
@@ -476,11 +513,13 @@ final class EndToEndBench {
                 if (i == windowStartIndex) {
                     windowStartNanos = nowNanos;
                     startSnapshot = CpuClock.Snapshot.take();
+                    startBusyNanos = device.map(SimulatedDevice::busyNanos).orElse(0L);
                     startRuns = metrics.get();
                 }
                 if (saturation == expected) {
                     lastSaturationNanos = nowNanos;
                     endSnapshot = CpuClock.Snapshot.take();
+                    endBusyNanos = device.map(SimulatedDevice::busyNanos).orElse(0L);
                     endRuns = metrics.get();
                 }
             } else if (id.startsWith("l-")) {

@@ -79,7 +79,8 @@ final class InferenceBench {
 
     /**
      * Both models on pre-tokenized windows, sorted by length over all texts and cut into runs within the
-     * engine's batch limits: the least padding and the largest runs any arrival order allows.
+     * engine's batch limits: the least padding and the largest runs any arrival order allows. Runs go where the
+     * pipelines send theirs ({@link Pipeline#modelRun()}): ONNX Runtime, or a simulated device.
      */
     ModeResult modelOnly() {
         Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
@@ -127,8 +128,8 @@ final class InferenceBench {
             nerRuns.add(n);
         }
         Measured m = measure(runs.size(), r -> {
-            classifier.bundle().run(classifierRuns.get(r));
-            ner.bundle().run(nerRuns.get(r));
+            classifier.modelRun().run(classifier.bundle(), classifierRuns.get(r));
+            ner.modelRun().run(ner.bundle(), nerRuns.get(r));
             return classifierRuns.get(r).size();
         }, () -> { });
         return new ModeResult("model_only", "model only: ONNX Runtime on pre-tokenized length-sorted batches (ceiling)",
@@ -139,8 +140,8 @@ final class InferenceBench {
     /** Both models on pre-tokenized windows, one text per model run. */
     ModeResult modelOnlyPerRecord() {
         Measured m = measure(texts.size(), i -> {
-            classifier.bundle().run(List.of(classifierTokens.get(i).first()));
-            ner.bundle().run(List.of(nerTokens.get(i).first()));
+            classifier.modelRun().run(classifier.bundle(), List.of(classifierTokens.get(i).first()));
+            ner.modelRun().run(ner.bundle(), List.of(nerTokens.get(i).first()));
             return 1;
         }, () -> { });
         return new ModeResult("model_only_batch1", "model only, 1 text per model run", m.events, m.wallSeconds,

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -27,12 +28,26 @@ public abstract class Pipeline<R> implements AutoCloseable {
     private final LongAdder realTokens = new LongAdder();
     private final LongAdder paddedTokens = new LongAdder();
     private volatile RunListener runListener = RunListener.NONE;
+    private volatile ModelRun modelRun = ModelRun.BUNDLE;
 
     /** Told of every model run; called on the thread that ran it, must be fast and must not throw. */
     public interface RunListener {
         RunListener NONE = (sequences, real, padded, nanos) -> { };
 
         void onRun(int sequences, long realTokens, long paddedTokens, long nanos);
+    }
+
+    /**
+     * How one padded run reaches a model: windows in, logits of {@code [windows, longest window, labels]} (token
+     * classifiers) or {@code [windows, labels]} (sequence classifiers) out, exactly as {@link ModelBundle#run}.
+     * Called on the predicting thread, possibly by many threads at once; must be thread-safe.
+     */
+    @FunctionalInterface
+    public interface ModelRun {
+        /** The bundle's own model: ONNX Runtime. */
+        ModelRun BUNDLE = ModelBundle::run;
+
+        Logits run(ModelBundle bundle, List<TokenWindow> windows);
     }
 
     protected Pipeline(ModelBundle bundle, TextTokenizer tokenizer, BatchLimits limits) {
@@ -103,7 +118,7 @@ public abstract class Pipeline<R> implements AutoCloseable {
                 inputs.add(j.tokens());
             }
             long start = System.nanoTime();
-            Logits out = bundle.run(inputs);
+            Logits out = modelRun.run(bundle, inputs);
             long padded = (long) out.batch() * batch.get(batch.size() - 1).tokens().length();
             realTokens.add(real);
             paddedTokens.add(padded);
@@ -124,6 +139,19 @@ public abstract class Pipeline<R> implements AutoCloseable {
 
     public void setRunListener(RunListener listener) {
         this.runListener = listener;
+    }
+
+    /**
+     * Replaces how this pipeline runs its model ({@link ModelRun#BUNDLE} by default): benchmarks and tests only,
+     * e.g. a simulated accelerator. Set it before predictions run; never null.
+     */
+    public void setModelRun(ModelRun run) {
+        this.modelRun = Objects.requireNonNull(run, "run");
+    }
+
+    /** How this pipeline runs its model; never null. */
+    public ModelRun modelRun() {
+        return modelRun;
     }
 
     /** Tokens sent to the model, special tokens included, since creation. */

@@ -76,6 +76,8 @@ class BenchPartsTest {
         assertEquals(EndToEndBench.BENCH_CPU, EndToEndBench.category("bench-reader-x", app));
         assertEquals(EndToEndBench.BENCH_CPU, EndToEndBench.category("kafka-producer-network-thread | bench-producer-x", app));
         assertEquals(EndToEndBench.BROKER_CPU, EndToEndBench.category("data-plane-kafka-request-handler-0", app));
+        assertEquals(EndToEndBench.STREAMS_OTHER_CPU, EndToEndBench.category("micrometer-kafka-metrics", app));
+        assertEquals(EndToEndBench.BROKER_CPU, EndToEndBench.category("kafka-admin-client-thread | embedded-broker-admin", app));
     }
 
     @Test

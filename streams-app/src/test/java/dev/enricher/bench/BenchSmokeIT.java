@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -84,6 +85,39 @@ class BenchSmokeIT {
     }
 
     /**
+     * With a simulated device, every mode runs on it and the report says so, with the device's busy fraction and
+     * the service's CPU per event. Sane values only: busy time comes from the formula, not from timings.
+     */
+    @Test
+    void simulatedDeviceRunPrintsBusyFractionAndServiceCpu() throws Exception {
+        BenchOptions options = BenchOptions.builder(TestModels.bundle(TestModels.SENTIMENT),
+                        TestModels.bundle(TestModels.NER))
+                .texts(64).seconds(0.2).warmupSeconds(0.1).endToEndSeconds(1).latencySeconds(0)
+                .events(256).baselineEvents(64).simulatedDevice(SimulatedDevice.Spec.parse("floor_ms=1,us_per_token=0.5"))
+                .build();
+        BenchReport report = Benchmark.run(options, EnricherServiceAccess::openEngine,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        report.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        Map<String, String> lines = new HashMap<>();
+        out.lines().filter(l -> l.contains("=") && !l.startsWith("|") && !l.startsWith("-") && !l.startsWith("*"))
+                .forEach(l -> lines.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
+
+        assertTrue(out.startsWith("# Enricher benchmark\n\n**Simulated device (floor_ms=1,us_per_token=0.5)"), out);
+        assertEquals("floor_ms=1,us_per_token=0.5", lines.get("simulated_device"), out);
+        double busy = Double.parseDouble(lines.get("device_busy_fraction"));
+        assertTrue(busy > 0 && busy <= 1.05, "device busy fraction: " + busy);
+        double serviceCpu = Double.parseDouble(lines.get("service_cpu_us_per_event"));
+        assertTrue(serviceCpu > 0 && Double.isFinite(serviceCpu), "service CPU per event: " + serviceCpu);
+        double processCpu = report.batched().result().cpuMsPerEvent() * 1000;
+        assertTrue(serviceCpu < processCpu * 1.05, "the service's CPU is part of the process's: " + serviceCpu
+                + " vs " + processCpu);
+        assertTrue(Double.parseDouble(lines.get("ratio batched/per_record")) > 0, out);
+        assertTrue(lines.containsKey("events_per_s model_only"), out);
+    }
+
+    /**
      * Every send of the bench producer is refused (the input topic takes no record this large): the run stops at
      * once, naming the failure and the count, instead of waiting for results that cannot come.
      */
@@ -105,7 +139,7 @@ class BenchSmokeIT {
                     throw new IllegalStateException(e);
                 }
             }, options, List.of("Angela Merkel visited Paris on Tuesday and met the mayor."),
-                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Optional.empty());
             long start = System.nanoTime();
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> e2e.run("end_to_end", "end to end", 32, 20, 200, 1, 1000));
