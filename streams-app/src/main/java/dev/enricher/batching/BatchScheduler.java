@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class BatchScheduler implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BatchScheduler.class);
+    /** Inference threads are named this plus their number. */
+    public static final String THREAD_NAME_PREFIX = "enricher-inference-";
     static final long FIRST_BACKOFF_MS = 200;
     static final long MAX_BACKOFF_MS = 10_000;
     /** Queued events a batch is chosen from, as a multiple of {@link Rules#maxEvents()}. */
@@ -177,7 +179,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.runner = runner;
         this.listener = listener;
         for (int i = 0; i < rules.batchesInFlight(); i++) {
-            Thread t = new Thread(this::work, "enricher-inference-" + i);
+            Thread t = new Thread(this::work, THREAD_NAME_PREFIX + i);
             t.setDaemon(true);
             threads.add(t);
             t.start();

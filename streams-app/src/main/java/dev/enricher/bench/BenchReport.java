@@ -51,10 +51,10 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
 
     private CpuSplit splitOf(EndToEndBench.Outcome o) {
         CpuSplit engineShares = engine.split();
-        // wall times of the stream thread overstate its CPU time when it waits for a core: scaled down to the
-        // stream thread's CPU time when they exceed it
-        double streamCpu = o.result().cpuByThread().getOrDefault(EndToEndBench.STREAM_THREAD_CPU, 0L);
-        double scale = o.engineNanos() > streamCpu && streamCpu > 0 ? streamCpu / o.engineNanos() : 1;
+        // the engine runs on the inference threads; their wall times overstate their CPU time when they wait for a
+        // core: scaled down to the inference threads' CPU time when they exceed it
+        double inferenceCpu = o.result().cpuByThread().getOrDefault(EndToEndBench.INFERENCE_THREAD_CPU, 0L);
+        double scale = o.engineNanos() > inferenceCpu && inferenceCpu > 0 ? inferenceCpu / o.engineNanos() : 1;
         double engineNanos = o.engineNanos() * scale;
         double infer = Math.min(o.inferNanos() * scale, engineNanos);
         double nonModel = engineNanos - infer;
@@ -166,7 +166,8 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
         out.println();
         out.println("| threads | batched | per record |");
         out.println("|---|---:|---:|");
-        Set<String> groups = new LinkedHashSet<>(List.of(EndToEndBench.STREAM_THREAD_CPU, EndToEndBench.STREAMS_OTHER_CPU,
+        Set<String> groups = new LinkedHashSet<>(List.of(EndToEndBench.STREAM_THREAD_CPU,
+                EndToEndBench.INFERENCE_THREAD_CPU, EndToEndBench.STREAMS_OTHER_CPU,
                 EndToEndBench.BROKER_CPU, EndToEndBench.BENCH_CPU, CpuClock.JIT, CpuClock.GC, EndToEndBench.NATIVE_CPU));
         groups.addAll(batched.result().cpuByThread().keySet());
         for (String g : groups) {
@@ -211,17 +212,18 @@ public record BenchReport(Machine machine, BenchOptions options, String models, 
         double inferMs = e2e.infer() / 1e6 / n;
         double engineOtherMs = (e2e.tokenize() + e2e.postprocess()) / 1e6 / n;
         double streamMs = perEvent(batched, EndToEndBench.STREAM_THREAD_CPU);
-        double streamRestMs = Math.max(0, streamMs - inferMs - engineOtherMs);
+        double inferenceMs = perEvent(batched, EndToEndBench.INFERENCE_THREAD_CPU);
         out.printf(Locale.ROOT, "- end to end vs model only: the models alone take %.2f ms per event (both models, "
-                        + "runs of %.1f). End to end, one event leaves every %.2f ms; the stream thread spends %.2f ms "
-                        + "of CPU per event: %.2f ms in model runs (runs of %.1f on average), %.2f ms tokenizing and "
-                        + "post-processing, %.2f ms in Kafka Streams, the state store and Avro. The other threads "
-                        + "(broker, clients, JIT, GC, native pools) use %.2f ms per event on the %d cores.%n",
-                modelMs, modelOnly.meanBatch(), e2eWallMs, streamMs, inferMs, batched.meanModelRun(),
-                engineOtherMs, streamRestMs, batched.result().cpuMsPerEvent() - streamMs, machine.cores());
-        out.printf(Locale.ROOT, "- wall times on the stream thread, per event: engine %.2f ms (results' timings), "
-                        + "model runs %.2f ms (the service's metrics); where they exceed the thread's CPU time it waited "
-                        + "for a core, and the split above is scaled to its CPU time.%n",
+                        + "runs of %.1f). End to end, one event leaves every %.2f ms; the inference threads spend %.2f "
+                        + "ms of CPU per event: %.2f ms in model runs (runs of %.1f on average), %.2f ms tokenizing and "
+                        + "post-processing; the stream threads %.2f ms (Kafka Streams, the state store, decoding, "
+                        + "Avro). The other threads (broker, clients, JIT, GC, native pools) use %.2f ms per event on "
+                        + "the %d cores.%n",
+                modelMs, modelOnly.meanBatch(), e2eWallMs, inferenceMs, inferMs, batched.meanModelRun(),
+                engineOtherMs, streamMs, batched.result().cpuMsPerEvent() - streamMs - inferenceMs, machine.cores());
+        out.printf(Locale.ROOT, "- wall times on the inference threads, per event: engine %.2f ms (results' "
+                        + "timings), model runs %.2f ms (the service's metrics); where they exceed the threads' CPU "
+                        + "time they waited for a core, and the split above is scaled to their CPU time.%n",
                 batched.engineNanos() / 1e6 / n, batched.inferNanos() / 1e6 / n);
         out.printf(Locale.ROOT, "- batched vs per record: on the models alone, runs of %.1f give %.2fx the events/s of "
                         + "single-text runs; the engine %.2fx; end to end %.2fx. Per record, the process spends %.2f ms "

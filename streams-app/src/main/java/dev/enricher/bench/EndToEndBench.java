@@ -2,6 +2,7 @@ package dev.enricher.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.enricher.app.EnricherService;
+import dev.enricher.batching.BatchScheduler;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.serde.ConfluentAvro;
@@ -62,7 +63,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 final class EndToEndBench {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern STREAM_THREAD = Pattern.compile(".*-StreamThread-\\d+$");
-    static final String STREAM_THREAD_CPU = "stream thread (engine, Kafka Streams, store, Avro)";
+    static final String STREAM_THREAD_CPU = "stream threads (Kafka Streams, store, decoding, Avro)";
+    static final String INFERENCE_THREAD_CPU = "inference threads (tokenizing, model runs, post-processing)";
     static final String STREAMS_OTHER_CPU = "Kafka Streams' client threads";
     /** Micrometer's binder of Kafka Streams' metrics in the service's metrics: the service's own thread. */
     private static final String SERVICE_METRICS_THREAD = "micrometer-kafka-metrics";
@@ -262,7 +264,8 @@ final class EndToEndBench {
     }
 
     /**
-     * CPU nanoseconds of the service: its stream threads, Kafka Streams' client threads, GC and native threads
+     * CPU nanoseconds of the service: its stream threads, inference threads, Kafka Streams' client threads, GC and
+     * native threads
      * (tokenizer, ONNX Runtime, RocksDB; threads that ended). Left out: the broker's threads with the process's
      * other Java threads (the bench's main thread, JVM housekeeping), the bench's producer and reader, and the JIT
      * compiler (warm-up, compiling the broker's code too). GC also collects the broker's and the bench's garbage.
@@ -303,6 +306,9 @@ final class EndToEndBench {
         }
         if (STREAM_THREAD.matcher(thread).matches()) {
             return STREAM_THREAD_CPU;
+        }
+        if (thread.startsWith(BatchScheduler.THREAD_NAME_PREFIX)) {
+            return INFERENCE_THREAD_CPU;
         }
         if (thread.contains(appId) || thread.equals(SERVICE_METRICS_THREAD)) {
             return STREAMS_OTHER_CPU;

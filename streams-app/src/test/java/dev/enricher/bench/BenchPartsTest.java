@@ -74,6 +74,7 @@ class BenchPartsTest {
         assertEquals(EndToEndBench.STREAMS_OTHER_CPU,
                 EndToEndBench.category("kafka-producer-network-thread | " + app + "-5f0e-StreamThread-1-producer", app));
         assertEquals(EndToEndBench.BENCH_CPU, EndToEndBench.category("bench-reader-x", app));
+        assertEquals(EndToEndBench.INFERENCE_THREAD_CPU, EndToEndBench.category("enricher-inference-0", app));
         assertEquals(EndToEndBench.BENCH_CPU, EndToEndBench.category("kafka-producer-network-thread | bench-producer-x", app));
         assertEquals(EndToEndBench.BROKER_CPU, EndToEndBench.category("data-plane-kafka-request-handler-0", app));
         assertEquals(EndToEndBench.STREAMS_OTHER_CPU, EndToEndBench.category("micrometer-kafka-metrics", app));
