@@ -107,7 +107,7 @@ public final class EnricherService implements AutoCloseable {
             Serializer<EnrichedEvent> serializer = valueSerializer(config, registry);
             scheduler = EnricherTopology.scheduler(config, engine, metrics, stalls);
             metrics.bindScheduler(scheduler);
-            Topology topology = EnricherTopology.build(config, scheduler, serializer, metrics,
+            Topology topology = EnricherTopology.build(config, engine, scheduler, serializer, metrics,
                     registry instanceof ConfluentRegistryClient client ? client : null, stalls);
             KafkaStreams streams = new KafkaStreams(topology, streamsProperties);
             metrics.bindStreams(streams);

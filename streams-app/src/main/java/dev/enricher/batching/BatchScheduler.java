@@ -300,7 +300,7 @@ public final class BatchScheduler implements AutoCloseable {
         batch.sort(Comparator.comparingLong(Job::order));
         Set<Job> taken = Collections.newSetFromMap(new IdentityHashMap<>());
         taken.addAll(batch);
-        queue.removeIf(taken::contains);
+        queue.subList(0, window).removeIf(taken::contains);
         batch.forEach(j -> queuedTokens -= j.tokens());
         return batch;
     }
@@ -353,7 +353,7 @@ public final class BatchScheduler implements AutoCloseable {
         for (Job j : batch) {
             Event e = j.event();
             out.add(new Event(e.id(), e.text(), e.sourceTopic(), e.sourcePartition(), e.sourceOffset(), e.recordTime(),
-                    e.eventTime(), e.metadata(), start - waitedMs(j, startNanos)));
+                    e.eventTime(), e.metadata(), start - waitedMs(j, startNanos), e.tokens()));
         }
         return out;
     }

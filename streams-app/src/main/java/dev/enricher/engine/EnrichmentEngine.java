@@ -51,9 +51,28 @@ public final class EnrichmentEngine implements AutoCloseable {
      *
      * @param eventTime epoch milliseconds, or null; {@code metadata} may be null
      * @param arrivalMillis when the service consumed it, on the clock of {@link #enrich}'s {@code startMillis}
+     * @param tokens the text encoded by {@link #tokenize}, or null to encode it with its batch
      */
     public record Event(String id, String text, String sourceTopic, int sourcePartition, long sourceOffset,
-                        long recordTime, Long eventTime, Map<String, String> metadata, long arrivalMillis) {}
+                        long recordTime, Long eventTime, Map<String, String> metadata, long arrivalMillis,
+                        Tokenized tokens) {
+
+        /** An event whose text is encoded with its batch. */
+        public Event(String id, String text, String sourceTopic, int sourcePartition, long sourceOffset,
+                     long recordTime, Long eventTime, Map<String, String> metadata, long arrivalMillis) {
+            this(id, text, sourceTopic, sourcePartition, sourceOffset, recordTime, eventTime, metadata, arrivalMillis,
+                    null);
+        }
+
+        /** Tokens the models will run on, special tokens included (every window's). */
+        public static long tokenCount(Tokenized tokens) {
+            long n = 0;
+            for (var w : tokens.windows()) {
+                n += w.length();
+            }
+            return n;
+        }
+    }
 
     /** One event's result: exactly one of {@code event} and {@code failure} is set. */
     public record Outcome(EnrichedEvent event, String failure) {}
@@ -61,10 +80,13 @@ public final class EnrichmentEngine implements AutoCloseable {
     /** What the models say of some texts; either list is null when that model is not configured. */
     public record Predictions(List<SequenceClassification.Result> classes, List<TokenClassification.Result> entities) {}
 
-    /** The engine's one call into the models: texts in, predictions in the same order out. Thread-safe. */
+    /**
+     * The engine's one call into the models: texts encoded by {@link #tokenize} in, predictions in the same order
+     * out. Thread-safe.
+     */
     @FunctionalInterface
     public interface Inference {
-        Predictions predict(List<String> texts);
+        Predictions predict(List<Tokenized> texts);
     }
 
     /** The models failed as a whole, not on one event: nothing was enriched; retry the batch later. */
@@ -222,7 +244,7 @@ public final class EnrichmentEngine implements AutoCloseable {
     /** Returns when the models enrich {@link #PROBE_TEXT}; else throws EngineFailure. */
     private void probe(Throwable batchFailure) {
         try {
-            inference.predict(List.of(PROBE_TEXT));
+            inference.predict(List.of(tokenize(PROBE_TEXT)));
         } catch (RuntimeException | OutOfMemoryError e) {
             EngineFailure failure = new EngineFailure("the models fail on every input (last: " + e + ")", batchFailure);
             failure.addSuppressed(e);
@@ -230,18 +252,38 @@ public final class EnrichmentEngine implements AutoCloseable {
         }
     }
 
-    private Predictions predict(List<String> texts) {
-        if (sharedTokens) {
-            List<Tokenized> tokens = ner.get().tokenizer().encodeAll(texts);
-            return new Predictions(classifier.get().predictTokenized(tokens), ner.get().predictTokenized(tokens));
+    /**
+     * The text encoded for the models: by the NER tagger's tokenizer when there is one, else the classifier's.
+     * Thread-safe; the caller may encode texts ahead of their batch (a stream thread, while models run).
+     */
+    public Tokenized tokenize(String text) {
+        return tokenizer().encode(text);
+    }
+
+    private TextTokenizer tokenizer() {
+        return ner.isPresent() ? ner.get().tokenizer() : classifier.get().tokenizer();
+    }
+
+    private Predictions predict(List<Tokenized> tokens) {
+        List<SequenceClassification.Result> classes = null;
+        if (classifier.isPresent()) {
+            classes = sharedTokens || ner.isEmpty() ? classifier.get().predictTokenized(tokens)
+                    : classifier.get().predict(tokens.stream().map(Tokenized::text).toList());
         }
-        return new Predictions(classifier.map(c -> c.predict(texts)).orElse(null),
-                ner.map(n -> n.predict(texts)).orElse(null));
+        return new Predictions(classes, ner.map(n -> n.predictTokenized(tokens)).orElse(null));
+    }
+
+    private List<Tokenized> tokensOf(List<Event> batch) {
+        List<Tokenized> out = new ArrayList<>(batch.size());
+        for (Event e : batch) {
+            out.add(e.tokens() != null ? e.tokens() : tokenize(e.text()));
+        }
+        return out;
     }
 
     private List<Outcome> run(List<Event> batch, long startMillis, long startNanos) {
         long runStart = System.nanoTime();
-        Predictions predictions = inference.predict(batch.stream().map(Event::text).toList());
+        Predictions predictions = inference.predict(tokensOf(batch));
         long done = System.nanoTime();
         double inferenceMs = (done - runStart) / 1e6;
         long now = startMillis + (done - startNanos) / 1_000_000;

@@ -132,12 +132,15 @@ public final class TextTokenizer implements AutoCloseable {
         return toTokenized(text, tokenizer.encode(text));
     }
 
-    /** Encodes many texts in one native call; results are in input order. */
+    /**
+     * Encodes many texts, in input order, one native call each on the calling thread: the tokenizer's batch call
+     * spreads texts over its Rayon pool, whose spinning workers cost more CPU than they save on short texts and
+     * compete with the stream threads (see docs/benchmark-results.md, issue 12).
+     */
     public List<Tokenized> encodeAll(List<String> texts) {
-        Encoding[] encodings = tokenizer.batchEncode(texts);
         List<Tokenized> out = new ArrayList<>(texts.size());
-        for (int i = 0; i < encodings.length; i++) {
-            out.add(toTokenized(texts.get(i), encodings[i]));
+        for (String text : texts) {
+            out.add(encode(text));
         }
         return out;
     }

@@ -40,7 +40,11 @@ public interface TokensToString {
             return out.toString();
         }
 
+        /** transformers' clean_up_tokenization: each pattern is a space followed by one of {@link #AFTER_SPACE}. */
         static String cleanUp(String s) {
+            if (!hasSpaceBeforeCleanUpPattern(s)) {
+                return s;
+            }
             return s.replace(" .", ".")
                     .replace(" ?", "?")
                     .replace(" !", "!")
@@ -52,6 +56,19 @@ public interface TokensToString {
                     .replace(" 's", "'s")
                     .replace(" 've", "'ve")
                     .replace(" 're", "'re");
+        }
+
+        /** The characters that follow the space in {@link #cleanUp}'s patterns. */
+        private static final String AFTER_SPACE = ".?!,'nd";
+
+        /** False when no pattern of {@link #cleanUp} can match: no space is followed by a pattern's second character. */
+        private static boolean hasSpaceBeforeCleanUpPattern(String s) {
+            for (int i = s.indexOf(' '); i >= 0 && i + 1 < s.length(); i = s.indexOf(' ', i + 1)) {
+                if (AFTER_SPACE.indexOf(s.charAt(i + 1)) >= 0) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 }

@@ -7,6 +7,7 @@ import dev.enricher.batching.BatchScheduler;
 import dev.enricher.config.EnricherConfig.Route;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.serde.RegistryException;
+import dev.enricher.tokenize.Tokenized;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -42,7 +43,8 @@ import org.slf4j.LoggerFactory;
  * or lost in a crash, so forwarded events are deleted only after a commit has completed ({@link
  * CommitCountingStore}: the producer was flushed, the outputs are acknowledged); a crash before that repeats them.
  *
- * <p>Each record is decoded when it is handed over (bad input is dead-lettered in input order with the rest),
+ * <p>Each record is decoded and its text encoded when it is handed over (bad input is dead-lettered in input order
+ * with the rest; the scheduler batches on the encoded length),
  * at most {@link #MAX_INTAKE_WAIT_MS} of waiting for room in the scheduler per {@code process} call. Events the
  * scheduler had no room for stay in the store only (not in memory) and are handed over, in order, on later
  * calls and punctuations. Results come back on inference threads into this task's slots; {@code process} and a
@@ -109,6 +111,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         }
     }
 
+    private final EnrichmentEngine engine;
     private final BatchScheduler scheduler;
     private final InputDecoder decoder;
     private final List<Route> routes;
@@ -137,9 +140,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private long backoff;
 
     /** @param punctuateEveryMs how often completed results are looked for when no record comes */
-    EnrichProcessor(BatchScheduler scheduler, InputDecoder decoder, List<Route> routes, WriteRules rules,
+    EnrichProcessor(EnrichmentEngine engine, BatchScheduler scheduler, InputDecoder decoder, List<Route> routes, WriteRules rules,
                     long punctuateEveryMs, Serializer<EnrichedEvent> valueSerializer, String outputTopic,
                     ProcessingMetrics metrics, Stalls stalls, CommitCountingStore.Commits commits) {
+        this.engine = engine;
         this.scheduler = scheduler;
         this.decoder = decoder;
         this.routes = routes;
@@ -213,6 +217,19 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         forwardDone();
     }
 
+    /**
+     * The text encoded here, on the stream thread, so that the scheduler knows its length and the inference
+     * threads need not encode it; null when encoding fails (its batch encodes it again, and a text the tokenizer
+     * fails on becomes a dead letter there).
+     */
+    private Tokenized tokens(String text) {
+        try {
+            return engine.tokenize(text);
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
     /** Tokens a text is likely to take, special tokens included: about 4 characters a token. */
     static long estimatedTokens(String text) {
         return 2 + (text.length() + 3) / 4;
@@ -261,9 +278,12 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
             } else {
                 InputDecoder.Decoded d = (InputDecoder.Decoded) decoded;
                 Slot slot = new Slot(sequence, p, null);
+                EnrichmentEngine.Event event = event(p, d, tokens(d.text()));
+                long tokens = event.tokens() != null ? EnrichmentEngine.Event.tokenCount(event.tokens())
+                        : estimatedTokens(d.text());
                 try {
                     long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                    if (!lane.submit(event(p, d), estimatedTokens(d.text()), o -> slot.outcome = o, left)) {
+                    if (!lane.submit(event, tokens, o -> slot.outcome = o, left)) {
                         return;
                     }
                 } catch (InterruptedException e) {
@@ -333,10 +353,10 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 nextSequence - handedBelow, backoff, cause.getMessage());
     }
 
-    private static EnrichmentEngine.Event event(PendingEvent p, InputDecoder.Decoded d) {
+    private static EnrichmentEngine.Event event(PendingEvent p, InputDecoder.Decoded d, Tokenized tokens) {
         String id = d.id() != null ? d.id() : p.getSourceTopic() + "-" + p.getSourcePartition() + "-" + p.getSourceOffset();
         return new EnrichmentEngine.Event(id, d.text(), p.getSourceTopic(), p.getSourcePartition(), p.getSourceOffset(),
-                p.getRecordTime(), d.eventTime(), d.metadata(), p.getArrivalMillis());
+                p.getRecordTime(), d.eventTime(), d.metadata(), p.getArrivalMillis(), tokens);
     }
 
     private void forward(PendingEvent p, EnrichmentEngine.Outcome outcome) {

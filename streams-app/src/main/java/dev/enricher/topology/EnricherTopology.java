@@ -76,14 +76,16 @@ public final class EnricherTopology {
     }
 
     /**
+     * @param engine encodes texts as they are handed to the scheduler; not closed here
      * @param scheduler runs the models for every task; not closed here
      * @param valueSerializer writes EnrichedEvent values (Confluent-format Avro by default); not closed here
      * @param inputSchemas where the writer schemas of Confluent-format Avro input are looked up; null assumes the
      *     current TextEvent schema
      * @param stalls where tasks waiting out an unreachable registry are marked
      */
-    public static Topology build(EnricherConfig config, BatchScheduler scheduler, Serializer<EnrichedEvent> valueSerializer,
-                                 ProcessingMetrics metrics, SchemaRegistry inputSchemas, Stalls stalls) {
+    public static Topology build(EnricherConfig config, EnrichmentEngine engine, BatchScheduler scheduler,
+                                 Serializer<EnrichedEvent> valueSerializer, ProcessingMetrics metrics,
+                                 SchemaRegistry inputSchemas, Stalls stalls) {
         int maxBytes = config.getInt(EnricherConfig.OUTPUT_MAX_BYTES);
         AvroLimits.apply(maxBytes);
         Topology topology = new Topology();
@@ -103,7 +105,7 @@ public final class EnricherTopology {
         long punctuateEveryMs = Math.max(1, Math.min(PUNCTUATE_MAX_MS, config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS) / 4));
         String outputTopic = config.getString(EnricherConfig.OUTPUT_TOPIC);
         CommitCountingStore.Commits commits = new CommitCountingStore.Commits();
-        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(scheduler, decoder, routes, rules,
+        topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, scheduler, decoder, routes, rules,
                 punctuateEveryMs, valueSerializer, outputTopic, metrics, stalls, commits), SOURCE);
         StoreBuilder<KeyValueStore<Long, PendingEvent>> store = Stores.keyValueStoreBuilder(
                         CommitCountingStore.supplier(Stores.inMemoryKeyValueStore(PENDING_STORE), commits), Serdes.Long(),

@@ -1,5 +1,6 @@
 package dev.enricher.engine;
 
+import dev.enricher.tokenize.Tokenized;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -45,7 +46,7 @@ public final class ModelFaults implements UnaryOperator<EnrichmentEngine.Inferen
     @Override
     public EnrichmentEngine.Inference apply(EnrichmentEngine.Inference models) {
         return texts -> {
-            if (rule.fails(calls.incrementAndGet(), texts)) {
+            if (rule.fails(calls.incrementAndGet(), texts.stream().map(Tokenized::text).toList())) {
                 failures.incrementAndGet();
                 throw new IllegalStateException(fault);
             }

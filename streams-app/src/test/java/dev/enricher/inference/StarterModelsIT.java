@@ -243,7 +243,7 @@ class StarterModelsIT {
         Stalls stalls = new Stalls();
         try (EnrichmentEngine engine = dev.enricher.app.EnricherServiceAccess.openEngine(config);
              BatchScheduler scheduler = EnricherTopology.scheduler(config, engine, ProcessingMetrics.NONE, stalls);
-             TopologyTestDriver driver = new TopologyTestDriver(EnricherTopology.build(config, scheduler,
+             TopologyTestDriver driver = new TopologyTestDriver(EnricherTopology.build(config, engine, scheduler,
                      new ConfluentAvro.AvroSerializer<EnrichedEvent>(registry, EnrichedEvent.getClassSchema()),
                      ProcessingMetrics.NONE, null, stalls), streams, t0)) {
             var input = driver.createInputTopic("events", new ByteArraySerializer(), new ByteArraySerializer(), t0,

@@ -80,7 +80,7 @@ class EnricherTopologyTest {
         streams.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
         streams.put(StreamsConfig.STATE_DIR_CONFIG, System.getProperty("java.io.tmpdir") + "/enricher-ttd");
         scheduler = EnricherTopology.scheduler(config, engine.withInference(faults), ProcessingMetrics.NONE, stalls);
-        driver = new TopologyTestDriver(EnricherTopology.build(config, scheduler, serializer, ProcessingMetrics.NONE,
+        driver = new TopologyTestDriver(EnricherTopology.build(config, engine, scheduler, serializer, ProcessingMetrics.NONE,
                 null, stalls), streams, T0);
         input = driver.createInputTopic(INPUT, new ByteArraySerializer(), new ByteArraySerializer(), T0, Duration.ofMillis(1));
         output = driver.createOutputTopic(config.getString(EnricherConfig.OUTPUT_TOPIC), new ByteArrayDeserializer(),
@@ -183,14 +183,15 @@ class EnricherTopologyTest {
         props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 60_000);
         start(props);
         String longText = "word ".repeat(60);
-        for (int i = 0; i < 3; i++) {
+        assertEquals(62, EnrichmentEngine.Event.tokenCount(engine.tokenize(longText)), "60 words and 2 special tokens");
+        for (int i = 0; i < 4; i++) {
             input.pipeInput(null, longText.getBytes(StandardCharsets.UTF_8));
         }
-        await("a batch closed by its token budget", () -> output.getQueueSize() >= 2);
+        await("a batch closed by its token budget", () -> output.getQueueSize() >= 3);
         List<EnrichedEvent> out = output.readValuesToList();
-        assertEquals(2, out.size(), "three events of ~77 tokens reach the 200-token budget; two fit in it");
-        assertEquals(List.of(2, 2), out.stream().map(e -> e.getTimings().getBatchSize()).toList());
-        assertEquals(1, pendingEvents(), "the third waits for the next batch (a 60 s delay)");
+        assertEquals(3, out.size(), "four events of 62 tokens reach the 200-token budget; three fit in it");
+        assertEquals(List.of(3, 3, 3), out.stream().map(e -> e.getTimings().getBatchSize()).toList());
+        assertEquals(1, pendingEvents(), "the fourth waits for the next batch (a 60 s delay)");
     }
 
     @Test
