@@ -204,6 +204,9 @@ public final class EnricherService implements AutoCloseable {
         // results come back from the scheduler while a stream thread may be waiting for input: a short poll lets
         // its wall-clock punctuation forward them soon (Kafka Streams' default waits up to 100 ms)
         p.put(StreamsConfig.POLL_MS_CONFIG, POLL_MS);
+        // events are enriched one by one, so a task reading several input topics need not wait for all of them to
+        // have data (Kafka Streams' idling exists for joins); -1 also skips that check on every record
+        p.put(StreamsConfig.MAX_TASK_IDLE_MS_CONFIG, -1L);
         p.putAll(config.kafkaOverrides());
         return p;
     }

@@ -5,10 +5,10 @@ import dev.enricher.engine.EnrichmentEngine.Event;
 import dev.enricher.engine.EnrichmentEngine.Outcome;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
 import java.util.Comparator;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -22,12 +22,12 @@ import org.slf4j.LoggerFactory;
  * them on its own inference threads, so a batch holds events of many partitions and the stream threads go on
  * with Kafka work while the models run.
  *
- * <p>A batch closes when the queued events reach {@link Rules#maxEvents()}, their estimated tokens reach
+ * <p>A batch closes when the queued events reach {@link Rules#maxEvents()}, their tokens (as submitted) reach
  * {@link Rules#maxTokens()}, or the oldest has waited {@link Rules#maxDelayMs()}. It always takes the oldest
- * queued event (so no partition starves behind a hot one), then the queued events closest to its length within
- * the token budget (records x longest), so padding stays small. {@link Rules#batchesInFlight()} batches run at
- * once, each on its own thread: tokenizing, filling tensors and post-processing of one overlap the model run of
- * another.
+ * queued event (so no partition starves behind a hot one), then, of the next {@value #CHOICE_WINDOW} x
+ * maxEvents queued, those closest to its length within the token budget (events x longest), so padding stays
+ * small. {@link Rules#batchesInFlight()} batches run at once, each on its own thread: filling tensors and
+ * post-processing of one overlap the model run of another.
  *
  * <p>Capacity: at most {@link Rules#maxQueuedEvents()} events are queued or running. A completed event leaves
  * the count before its result is handed back, so results that wait for their task never hold room another task
@@ -53,7 +53,7 @@ public final class BatchScheduler implements AutoCloseable {
 
     /**
      * @param maxEvents events per batch
-     * @param maxTokens estimated padded tokens per batch (events x longest)
+     * @param maxTokens padded tokens per batch (events x longest), as submitted
      * @param maxDelayMs longest wait of the oldest queued event before its batch closes
      * @param batchesInFlight batches running at once
      * @param maxQueuedEvents events queued or running at once
@@ -120,7 +120,11 @@ public final class BatchScheduler implements AutoCloseable {
                 queue.add(new Job(this, event, Math.max(1, tokens), System.nanoTime(), nextOrder++, done));
                 queuedTokens += Math.max(1, tokens);
                 held++;
-                work.signal();
+                // a waiting inference thread needs waking only for a new oldest event (a new deadline) or a batch
+                // that can close now; otherwise it wakes at the oldest event's deadline by itself
+                if (queue.size() == 1 || closable()) {
+                    work.signal();
+                }
                 return true;
             } finally {
                 lock.unlock();
@@ -260,8 +264,12 @@ public final class BatchScheduler implements AutoCloseable {
                     wait = Long.MAX_VALUE;
                 } else {
                     long dueAt = queue.get(0).queuedNanos() + TimeUnit.MILLISECONDS.toNanos(rules.maxDelayMs());
-                    if (queue.size() >= rules.maxEvents() || queuedTokens >= rules.maxTokens() || now - dueAt >= 0) {
-                        return take();
+                    if (closable() || now - dueAt >= 0) {
+                        List<Job> batch = take();
+                        if (!queue.isEmpty()) {
+                            work.signal();
+                        }
+                        return batch;
                     }
                     wait = dueAt - now;
                 }
@@ -274,6 +282,11 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** True when the queued events fill a batch by count or tokens; call holding {@code lock}. */
+    private boolean closable() {
+        return queue.size() >= rules.maxEvents() || queuedTokens >= rules.maxTokens();
     }
 
     /** The oldest queued job and those nearest its length within the budget, in submission order. */
