@@ -31,14 +31,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The classifier and the NER tagger behind one call: a batch of events in, one enriched event (or a failure
- * message) per event out. Texts are tokenized once when both models share a tokenizer.
+ * message) per event out. Texts are tokenized once when both models share a tokenizer, and a caller may tokenize
+ * them ahead ({@link #tokenize}, {@link Event#tokens()}), off the thread that runs the batch.
  *
  * <p>Failures are classified: an event the models fail on while they work for others is a bad record (its
  * outcome carries the failure); a failure of the models themselves (a closed session, out of memory, a lost
  * device: every run fails) throws {@link EngineFailure}, so the caller keeps the events and retries later.
  *
- * <p>One engine per process, shared by every stream thread and task: {@link #enrich} is thread-safe. Owns the
- * pipelines; {@link #close()} must come after Kafka Streams has stopped calling it.
+ * <p>One engine per process, called by the batch scheduler's inference threads ({@link #enrich}) and the stream
+ * threads ({@link #tokenize}); both are thread-safe. Owns the pipelines; {@link #close()} must come after every
+ * caller has stopped.
  */
 public final class EnrichmentEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EnrichmentEngine.class);
