@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * queued event (so no partition starves behind a hot one), then, of the next {@value #CHOICE_WINDOW} x
  * maxEvents queued, those closest to its length within the token budget (events x longest), so padding stays
  * small. {@link Rules#batchesInFlight()} batches run at once, each on its own thread: filling tensors and
- * post-processing of one overlap the model run of another.
+ * post-processing of one overlap the model run of another. A run that fails is retried as {@link EngineFailure}
+ * is; the engine itself turns an event that fails alone into a failure outcome.
  *
  * <p>Capacity: at most {@link Rules#maxQueuedEvents()} events are queued or running. A completed event leaves
  * the count before its result is handed back, so results that wait for their task never hold room another task
@@ -98,9 +99,9 @@ public final class BatchScheduler implements AutoCloseable {
         /**
          * Queues an event; {@code done} gets its outcome, on an inference thread, unless the lane was closed.
          *
-         * @param tokens estimated tokens of the event, special tokens included
+         * @param tokens tokens of the event as the models will see them (special tokens included), or an estimate
          * @param waitMs how long to wait for room, at most
-         * @return false when there was no room in time (the event was not queued)
+         * @return false when there was no room in time, or the scheduler is closed (the event was not queued)
          */
         public boolean submit(Event event, long tokens, Consumer<Outcome> done, long waitMs)
                 throws InterruptedException {
@@ -110,6 +111,9 @@ public final class BatchScheduler implements AutoCloseable {
             long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMs);
             lock.lock();
             try {
+                if (closed) {
+                    return false;
+                }
                 while (held >= rules.maxQueuedEvents()) {
                     long left = deadline - System.nanoTime();
                     if (closed || left <= 0) {
@@ -204,6 +208,16 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             return held;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True when an event could be queued now without waiting. */
+    public boolean hasRoom() {
+        lock.lock();
+        try {
+            return !closed && held < rules.maxQueuedEvents();
         } finally {
             lock.unlock();
         }
@@ -318,12 +332,19 @@ public final class BatchScheduler implements AutoCloseable {
         return batch;
     }
 
+    /**
+     * Runs a batch and hands its outcomes back; on any failure of the run the batch goes back to the queue, so
+     * every event either gets its outcome or runs again (the engine turns a bad event into a failure outcome).
+     */
     private void run(List<Job> batch) {
         long startNanos = System.nanoTime();
         List<Event> events = rebased(batch, startNanos);
         List<Outcome> outcomes;
         try {
             outcomes = runner.enrich(events, events.get(0).arrivalMillis() + waitedMs(batch.get(0), startNanos));
+            if (outcomes.size() != batch.size()) {
+                throw new IllegalStateException(outcomes.size() + " outcomes for a batch of " + batch.size());
+            }
         } catch (EngineFailure e) {
             requeue(batch, e);
             return;
@@ -332,7 +353,6 @@ public final class BatchScheduler implements AutoCloseable {
             requeue(batch, new EngineFailure(e.toString(), e));
             return;
         }
-        listener.batch(batch.size());
         lock.lock();
         try {
             held -= batch.size();
@@ -345,6 +365,7 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        listener.batch(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Job j = batch.get(i);
             if (j.lane().open) {
@@ -378,8 +399,11 @@ public final class BatchScheduler implements AutoCloseable {
     private void requeue(List<Job> batch, EngineFailure failure) {
         lock.lock();
         try {
-            backoffMs = backoffMs == 0 ? FIRST_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
-            retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            // batches that ran together after one backoff fail together: the backoff doubles once for them
+            if (backoffMs == 0 || System.nanoTime() - retryAtNanos >= 0) {
+                backoffMs = backoffMs == 0 ? FIRST_BACKOFF_MS : Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+                retryAtNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(backoffMs);
+            }
             for (Job j : batch) {
                 if (j.lane().open) {
                     queue.add(j);
@@ -398,7 +422,10 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Stops the inference threads after their running batches; queued events are dropped. Idempotent. */
+    /**
+     * Stops the inference threads after their running batches, and returns only once they have ended (an
+     * interrupt is kept for after), so the models can be closed next; queued events are dropped. Idempotent.
+     */
     @Override
     public void close() {
         lock.lock();
@@ -409,13 +436,18 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+        boolean interrupted = false;
         for (Thread t : threads) {
-            try {
-                t.join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
+            while (t.isAlive()) {
+                try {
+                    t.join();
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 }

@@ -193,9 +193,9 @@ public final class EnricherConfig extends AbstractConfig {
                     "A batch closes when this many events are queued. One process-wide scheduler gathers the "
                             + "events of every partition and stream thread into batches.")
             .define(BATCH_MAX_TOKENS, Type.INT, 8192, Range.atLeast(16), Importance.MEDIUM,
-                    "A batch also closes when its queued events' tokens (estimated from the texts' length, about "
-                            + "4 characters a token) reach this, and holds at most this many padded tokens (events "
-                            + "x longest); each model run stays within it exactly.")
+                    "A batch also closes when its queued events' tokens (counted as the stream threads tokenize "
+                            + "them) reach this, and holds at most this many padded tokens (events x longest); each "
+                            + "model run stays within it exactly.")
             .define(BATCH_MAX_DELAY_MS, Type.INT, 20, Range.between(0, 60_000), Importance.HIGH,
                     "A batch closes when its oldest event has waited this long.")
             .define(BATCH_MAX_QUEUED_EVENTS, Type.INT, 0, Range.between(0, 1 << 20), Importance.LOW,
@@ -204,9 +204,9 @@ public final class EnricherConfig extends AbstractConfig {
                             + "room, then leaves the record in its task's pending store to hand over later. 0: 4 x "
                             + "batch.max.records x inference.batches.in.flight, at least 1024.")
             .define(INFERENCE_BATCHES_IN_FLIGHT, Type.INT, 1, Range.between(1, 16), Importance.MEDIUM,
-                    "Batches running at once, each on its own inference thread, so that tokenizing, filling "
-                            + "tensors and post-processing of one overlap the model run of another. 1 on CPU (a run "
-                            + "already uses inference.threads cores); 2-3 on a GPU.")
+                    "Batches running at once, each on its own inference thread, so that filling tensors and "
+                            + "post-processing of one overlap the model run of another. 1 on CPU (a run already uses "
+                            + "inference.threads cores); 2-3 on a GPU.")
             .define(BATCH_MAX_RUN_SEQUENCES, Type.INT, 32, Range.between(1, 4096), Importance.LOW,
                     "Most windows in one model run. batch.max.records sets how many events are sorted by length "
                             + "together; on CPU, more events than this per batch cut padding without larger runs.")

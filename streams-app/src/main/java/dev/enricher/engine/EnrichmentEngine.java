@@ -215,7 +215,7 @@ public final class EnrichmentEngine implements AutoCloseable {
         long startNanos = System.nanoTime();
         try {
             return run(batch, startMillis, startNanos);
-        } catch (RuntimeException | OutOfMemoryError batchFailure) {
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError batchFailure) {
             probe(batchFailure);
             LOG.warn("a batch of {} events failed ({}); running them one by one", batch.size(), batchFailure.toString());
             List<Outcome> outcomes = new ArrayList<>(batch.size());
@@ -238,7 +238,7 @@ public final class EnrichmentEngine implements AutoCloseable {
     private Outcome runAlone(Event event, long startMillis, long startNanos) {
         try {
             return run(List.of(event), startMillis, startNanos).get(0);
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             return new Outcome(null, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
@@ -247,7 +247,7 @@ public final class EnrichmentEngine implements AutoCloseable {
     private void probe(Throwable batchFailure) {
         try {
             inference.predict(List.of(tokenize(PROBE_TEXT)));
-        } catch (RuntimeException | OutOfMemoryError e) {
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
             EngineFailure failure = new EngineFailure("the models fail on every input (last: " + e + ")", batchFailure);
             failure.addSuppressed(e);
             throw failure;

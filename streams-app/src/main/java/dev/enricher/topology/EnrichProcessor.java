@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * or lost in a crash, so forwarded events are deleted only after a commit has completed ({@link
  * CommitCountingStore}: the producer was flushed, the outputs are acknowledged); a crash before that repeats them.
  *
- * <p>Each record is decoded and its text encoded when it is handed over (bad input is dead-lettered in input order
- * with the rest; the scheduler batches on the encoded length),
+ * <p>Each record is decoded and its text encoded when it is handed over (undecodable input is dead-lettered in
+ * input order with the rest; the scheduler batches on the encoded length),
  * at most {@link #MAX_INTAKE_WAIT_MS} of waiting for room in the scheduler per {@code process} call. Events the
  * scheduler had no room for stay in the store only (not in memory) and are handed over, in order, on later
  * calls and punctuations. Results come back on inference threads into this task's slots; {@code process} and a
@@ -53,12 +53,13 @@ import org.slf4j.LoggerFactory;
  * enriches them again.
  *
  * <p>Nothing written is over {@link WriteRules#maxRecordBytes()}: an input record too large for the store's
- * changelog, an enriched event too large for its topic and an oversized dead letter all become compact dead
- * letters ({@link DeadLetterReason#TOO_LARGE}). An unreachable schema registry leaves the records in the store,
+ * changelog (dead-lettered at once, ahead of earlier events still pending), an enriched event too large for its
+ * topic and an oversized dead letter all become compact dead letters ({@link DeadLetterReason#TOO_LARGE}). An unreachable schema registry leaves the records in the store,
  * marks the task in {@link Stalls} and retries with backoff; failing models are the scheduler's to retry.
  *
- * <p>One instance per task, called by one stream thread; the scheduler, the decoder and the stalls are shared.
- * All times come from the processor context's wall clock.
+ * <p>One instance per task, called by one stream thread; the engine, the scheduler, the decoder and the stalls are
+ * shared. Kafka Streams may close an instance (suspend) and init it again (resume). Times come from the processor
+ * context's wall clock, except the bounded wait for room ({@link System#nanoTime()}).
  */
 final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]> {
     private static final Logger LOG = LoggerFactory.getLogger(EnrichProcessor.class);
@@ -258,6 +259,9 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         }
         long deadline = System.nanoTime() + waitMs * 1_000_000;
         while (handedBelow < nextSequence) {
+            if (waitMs == 0 && !scheduler.hasRoom()) {
+                return;
+            }
             long sequence = handedBelow;
             PendingEvent p = latest != null && sequence == nextSequence - 1 ? latest : pending.get(sequence);
             if (p == null) {
@@ -278,7 +282,7 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
             } else {
                 InputDecoder.Decoded d = (InputDecoder.Decoded) decoded;
                 Slot slot = new Slot(sequence, p, null);
-                EnrichmentEngine.Event event = event(p, d, tokens(d.text()));
+                EnrichmentEngine.Event event = event(p, d, tokens(d.text()), now);
                 long tokens = event.tokens() != null ? EnrichmentEngine.Event.tokenCount(event.tokens())
                         : estimatedTokens(d.text());
                 try {
@@ -353,10 +357,12 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
                 nextSequence - handedBelow, backoff, cause.getMessage());
     }
 
-    private static EnrichmentEngine.Event event(PendingEvent p, InputDecoder.Decoded d, Tokenized tokens) {
+    /** @param handedOver now, on the context's clock: the scheduler dates the batch's start from it */
+    private static EnrichmentEngine.Event event(PendingEvent p, InputDecoder.Decoded d, Tokenized tokens,
+                                                long handedOver) {
         String id = d.id() != null ? d.id() : p.getSourceTopic() + "-" + p.getSourcePartition() + "-" + p.getSourceOffset();
         return new EnrichmentEngine.Event(id, d.text(), p.getSourceTopic(), p.getSourcePartition(), p.getSourceOffset(),
-                p.getRecordTime(), d.eventTime(), d.metadata(), p.getArrivalMillis(), tokens);
+                p.getRecordTime(), d.eventTime(), d.metadata(), handedOver, tokens);
     }
 
     private void forward(PendingEvent p, EnrichmentEngine.Outcome outcome) {
@@ -411,11 +417,21 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         context.forward(new Record<>(letter.key(), letter.value(), timestamp, letter.headers()), EnricherTopology.DLQ_SINK);
     }
 
-    /** Drops this task's events still in the scheduler: the store keeps them for the next owner. */
+    /**
+     * Drops this task's events still in the scheduler: the store keeps them for the next owner. Deletes the
+     * forwarded events a commit has followed (Kafka Streams commits before it suspends or closes a task), so a
+     * task resumed on this instance does not enrich them again.
+     */
     @Override
     public void close() {
         if (lane != null) {
             lane.close();
+        }
+        try {
+            deleteCommitted();
+        } catch (RuntimeException e) {
+            LOG.debug("task {}: forwarded events not deleted at close (restored and repeated): {}", context.taskId(),
+                    e.toString());
         }
         stalls.clear(context.taskId().toString());
     }

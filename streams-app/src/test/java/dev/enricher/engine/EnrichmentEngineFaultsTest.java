@@ -88,4 +88,35 @@ class EnrichmentEngineFaultsTest {
         assertEquals(1, retried.size());
         assertNull(retried.get(0).failure());
     }
+
+    @Test
+    void anEventThatOverflowsTheStackAloneGetsAFailureNotARetryForever() {
+        EnrichmentEngine engine = models.withInference(inner -> texts -> {
+            if (texts.stream().anyMatch(t -> t.text().equals("deep"))) {
+                throw new StackOverflowError();
+            }
+            return inner.predict(texts);
+        });
+        List<EnrichmentEngine.Outcome> outcomes = engine.enrich(events("first", "deep"), 2_000L);
+        assertEquals(2, outcomes.size());
+        assertNull(outcomes.get(0).failure());
+        assertTrue(outcomes.get(1).failure().startsWith("StackOverflowError"), outcomes.get(1).failure());
+    }
+
+    @Test
+    void textsTokenizedAheadGiveTheSameResultsAsTextsTokenizedWithTheBatch() {
+        String[] texts = {"Barack Obama met Angela Merkel in Berlin.", "you are such an idiot lol"};
+        List<EnrichmentEngine.Event> plain = events(texts);
+        List<EnrichmentEngine.Event> ahead = plain.stream().map(e -> new EnrichmentEngine.Event(e.id(), e.text(),
+                e.sourceTopic(), e.sourcePartition(), e.sourceOffset(), e.recordTime(), e.eventTime(), e.metadata(),
+                e.arrivalMillis(), models.tokenize(e.text()))).toList();
+        List<EnrichmentEngine.Outcome> a = models.enrich(plain, 2_000L);
+        List<EnrichmentEngine.Outcome> b = models.enrich(ahead, 2_000L);
+        assertEquals(2, a.size());
+        assertEquals(2, b.size());
+        for (int i = 0; i < 2; i++) {
+            assertEquals(a.get(i).event().getClassification(), b.get(i).event().getClassification());
+            assertEquals(a.get(i).event().getEntities(), b.get(i).event().getEntities());
+        }
+    }
 }
