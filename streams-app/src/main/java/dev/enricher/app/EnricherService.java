@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The running service: the inference engine, its batch scheduler, the topology and Kafka Streams. {@link
  * #close()} stops Kafka Streams first (committing or handing back pending events), then the scheduler (waiting
- * for running batches), then closes the models: no model is closed while a batch runs. Not thread-safe; start and close from one thread.
+ * for running batches), then closes the models: no model is closed while a batch runs. Not thread-safe; start
+ * and close from one thread.
  */
 public final class EnricherService implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EnricherService.class);
@@ -60,8 +61,8 @@ public final class EnricherService implements AutoCloseable {
     private final Stalls stalls;
     private HttpEndpoints http;
 
-    private EnricherService(EnricherConfig config, EnrichmentEngine engine, BatchScheduler scheduler, KafkaStreams streams,
-                            ServiceMetrics metrics, Stalls stalls) {
+    private EnricherService(EnricherConfig config, EnrichmentEngine engine, BatchScheduler scheduler,
+                            KafkaStreams streams, ServiceMetrics metrics, Stalls stalls) {
         this.config = config;
         this.engine = engine;
         this.scheduler = scheduler;

@@ -54,8 +54,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Nothing written is over {@link WriteRules#maxRecordBytes()}: an input record too large for the store's
  * changelog (dead-lettered at once, ahead of earlier events still pending), an enriched event too large for its
- * topic and an oversized dead letter all become compact dead letters ({@link DeadLetterReason#TOO_LARGE}). An unreachable schema registry leaves the records in the store,
- * marks the task in {@link Stalls} and retries with backoff; failing models are the scheduler's to retry.
+ * topic and an oversized dead letter all become compact dead letters ({@link DeadLetterReason#TOO_LARGE}). An
+ * unreachable schema registry leaves the records in the store, marks the task in {@link Stalls} and retries with
+ * backoff; failing models are the scheduler's to retry.
  *
  * <p>One instance per task, called by one stream thread; the engine, the scheduler, the decoder and the stalls are
  * shared. Kafka Streams may close an instance (suspend) and init it again (resume). Times come from the processor
@@ -141,8 +142,8 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
     private long backoff;
 
     /** @param punctuateEveryMs how often completed results are looked for when no record comes */
-    EnrichProcessor(EnrichmentEngine engine, BatchScheduler scheduler, InputDecoder decoder, List<Route> routes, WriteRules rules,
-                    long punctuateEveryMs, Serializer<EnrichedEvent> valueSerializer, String outputTopic,
+    EnrichProcessor(EnrichmentEngine engine, BatchScheduler scheduler, InputDecoder decoder, List<Route> routes,
+                    WriteRules rules, long punctuateEveryMs, Serializer<EnrichedEvent> valueSerializer, String outputTopic,
                     ProcessingMetrics metrics, Stalls stalls, CommitCountingStore.Commits commits) {
         this.engine = engine;
         this.scheduler = scheduler;

@@ -24,9 +24,10 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * The production topology: input topics (bytes) -> {@link EnrichProcessor} with its changelogged in-memory pending
- * store, handing events to the process's {@link BatchScheduler} -> output topic and route topics (EnrichedEvent, serialized by the processor so that their size is known)
- * and the dead-letter topic (original bytes). Every sink writes bytes. Building it sets Avro's decoder limits
- * ({@link AvroLimits}) to output.max.bytes, the largest record the topology keeps or decodes.
+ * store, handing events to the process's {@link BatchScheduler} -> output topic and route topics (EnrichedEvent,
+ * serialized by the processor so that their size is known) and the dead-letter topic (original bytes). Every sink
+ * writes bytes. Building it sets Avro's decoder limits ({@link AvroLimits}) to output.max.bytes, the largest record
+ * the topology keeps or decodes.
  */
 public final class EnricherTopology {
     public static final String SOURCE = "input";
@@ -102,7 +103,8 @@ public final class EnricherTopology {
         var routes = config.routes();
         boolean atLeastOnce = config.getString(EnricherConfig.PROCESSING_GUARANTEE).equals("at_least_once");
         EnrichProcessor.WriteRules rules = new EnrichProcessor.WriteRules(maxBytes, atLeastOnce);
-        long punctuateEveryMs = Math.max(1, Math.min(PUNCTUATE_MAX_MS, config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS) / 4));
+        long punctuateEveryMs = Math.max(1,
+                Math.min(PUNCTUATE_MAX_MS, config.getInt(EnricherConfig.BATCH_MAX_DELAY_MS) / 4));
         String outputTopic = config.getString(EnricherConfig.OUTPUT_TOPIC);
         CommitCountingStore.Commits commits = new CommitCountingStore.Commits();
         topology.addProcessor(PROCESSOR, () -> new EnrichProcessor(engine, scheduler, decoder, routes, rules,

@@ -95,6 +95,8 @@ class OperationsIT {
         props.put(EnricherConfig.HTTP_PORT, port);
         props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 60_000);
         props.put(EnricherConfig.BATCH_MAX_RECORDS, 4096);
+        // the scheduler gathers all partitions' events: a budget above their ~10k tokens leaves only the delay
+        props.put(EnricherConfig.BATCH_MAX_TOKENS, 1_000_000);
         Path config = KafkaTestSupport.tempConfigFile(props);
         Path log = Files.createTempFile(prefix, ".log");
         Process child = CrashRecoveryIT.startChild(config, log);

@@ -28,6 +28,8 @@ class RebalanceIT {
         Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, guarantee);
         props.put(EnricherConfig.BATCH_MAX_DELAY_MS, 15_000);
         props.put(EnricherConfig.BATCH_MAX_RECORDS, 4000);
+        // the scheduler gathers all partitions' events: a budget above their tokens leaves only the delay
+        props.put(EnricherConfig.BATCH_MAX_TOKENS, 1_000_000);
         Map<String, Object> second = new java.util.HashMap<>(props);
         second.put(EnricherConfig.STATE_DIR, Files.createTempDirectory("enricher-it-state-b").toString());
         try (EnricherService a = EnricherService.create(new EnricherConfig(props), new InProcessSchemaRegistry());
