@@ -338,10 +338,11 @@ public final class BatchScheduler implements AutoCloseable {
      */
     private void run(List<Job> batch) {
         long startNanos = System.nanoTime();
-        List<Event> events = rebased(batch, startNanos);
+        long startMillis = batch.get(0).event().arrivalMillis() + waitedMs(batch.get(0), startNanos);
+        List<Event> events = rebased(batch, startNanos, startMillis);
         List<Outcome> outcomes;
         try {
-            outcomes = runner.enrich(events, events.get(0).arrivalMillis() + waitedMs(batch.get(0), startNanos));
+            outcomes = runner.enrich(events, startMillis);
             if (outcomes.size() != batch.size()) {
                 throw new IllegalStateException(outcomes.size() + " outcomes for a batch of " + batch.size());
             }
@@ -380,9 +381,7 @@ public final class BatchScheduler implements AutoCloseable {
      * The events with arrival times restated on the first one's clock (each task stamps arrivals on its own
      * context's clock, never compared with another): an event arrived when it was queued here.
      */
-    private static List<Event> rebased(List<Job> batch, long startNanos) {
-        Event first = batch.get(0).event();
-        long start = first.arrivalMillis() + waitedMs(batch.get(0), startNanos);
+    private static List<Event> rebased(List<Job> batch, long startNanos, long start) {
         List<Event> out = new ArrayList<>(batch.size());
         for (Job j : batch) {
             Event e = j.event();

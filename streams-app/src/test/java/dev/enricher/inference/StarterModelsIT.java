@@ -52,15 +52,12 @@ import org.junit.jupiter.api.Test;
 class StarterModelsIT {
     static final InferenceSettings CPU = InferenceSettings.cpu(1);
     static final ObjectMapper JSON = new ObjectMapper();
-    static final String SENTIMENT = "starter-sentiment";
-    static final String NER = "starter-ner";
+    static final String SENTIMENT = TestModels.STARTER_SENTIMENT;
+    static final String NER = TestModels.STARTER_NER;
     static final List<String> ENTITY_TYPES = List.of("PER", "ORG", "LOC", "MISC");
 
     static Path built(String bundle) {
-        Path dir = TestModels.bundle("build/" + bundle);
-        assertTrue(Files.isRegularFile(dir.resolve("model.onnx")), dir + " is missing: the build makes it in "
-                + "prepare-package (models/tools/build_minilm_bundles.sh)");
-        return dir;
+        return TestModels.starter(bundle);
     }
 
     static Path trained(String task) {

@@ -78,8 +78,7 @@ class EnrichProcessorResumeTest {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (context.forwarded().size() < n) {
             assertTrue(System.nanoTime() < deadline, "forwarded " + context.forwarded().size() + " of " + n);
-            var punctuators = context.scheduledPunctuators();
-            punctuators.get(punctuators.size() - 1).getPunctuator().punctuate(NOW);
+            punctuate();
             Thread.sleep(2);
         }
     }
@@ -99,10 +98,15 @@ class EnrichProcessorResumeTest {
     private void punctuateFor(long millis) throws InterruptedException {
         long end = System.nanoTime() + millis * 1_000_000;
         while (System.nanoTime() - end < 0) {
-            var punctuators = context.scheduledPunctuators();
-            punctuators.get(punctuators.size() - 1).getPunctuator().punctuate(NOW);
+            punctuate();
             Thread.sleep(5);
         }
+    }
+
+    /** Fires the punctuation the latest {@code init} scheduled. */
+    private void punctuate() {
+        var punctuators = context.scheduledPunctuators();
+        punctuators.get(punctuators.size() - 1).getPunctuator().punctuate(NOW);
     }
 
     @Test
