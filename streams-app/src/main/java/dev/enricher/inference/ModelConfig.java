@@ -10,6 +10,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -18,10 +19,17 @@ import java.util.TreeMap;
  * @param labels {@code id2label} in id order, never empty
  * @param problemType {@code problem_type}, empty when absent
  * @param maxLength tokens per sequence: {@code model_max_length} of the tokenizer config when present and
- *     sane, bounded by {@code max_position_embeddings}
+ *     sane, bounded by the positions the model has ({@code max_position_embeddings}, less the padding offset of
+ *     RoBERTa-style models)
  */
 public record ModelConfig(List<String> labels, Optional<String> problemType, int maxLength) {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Model types whose position ids start after the padding id (RoBERTa's {@code padding_idx + 1}), so that
+     * {@code max_position_embeddings} is the usable length plus {@code pad_token_id + 1}.
+     */
+    private static final Set<String> POSITIONS_AFTER_PADDING = Set.of("roberta", "xlm-roberta", "xlm-roberta-xl",
+            "camembert", "roberta-prelayernorm", "data2vec-text", "longformer", "mpnet", "ibert", "luke", "xmod");
     /** transformers' "no limit" marker for model_max_length. */
     private static final long UNBOUNDED = 1_000_000L;
 
@@ -54,6 +62,9 @@ public record ModelConfig(List<String> labels, Optional<String> problemType, int
                 .map(JsonNode::asText);
 
         long maxPositions = config.path("max_position_embeddings").asLong(0);
+        if (maxPositions > 0 && POSITIONS_AFTER_PADDING.contains(config.path("model_type").asText(""))) {
+            maxPositions -= config.path("pad_token_id").asLong(1) + 1;
+        }
         long maxLength = 0;
         Path tokenizerConfig = dir.resolve("tokenizer_config.json");
         if (Files.exists(tokenizerConfig)) {

@@ -54,22 +54,66 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
         return switch (options.windows()) {
             case TRUNCATE -> List.of(text.first());
             case FULL -> text.windows();
-            case TRANSFORMERS -> transformersWindows(text, tokenizer().stride());
+            case TRANSFORMERS -> transformersWindows(text, tokenizer().maxLength(), tokenizer().stride());
         };
     }
 
     /**
-     * The windows transformers 5.17 runs for {@code stride}: the text is first cut to the model's maximum length
-     * without special tokens, then split into the usual first window and one overflow window holding the last
-     * {@code stride + removed} tokens of the cut text (its Python {@code truncate_sequences}). Text past the
-     * model's maximum length is therefore never seen, as in transformers.
+     * The windows transformers 5.17 runs for {@code stride}. Its tokenizer ({@code tokenizers} 0.23) encodes a
+     * text that needs truncation only up to the end of the pre-tokenizer word holding content token number
+     * {@code maxLength} (index {@code maxLength - 1}), then windows that prefix as usual: windows start every
+     * {@code contentPerWindow - stride} tokens and the last one stops at the prefix's end. Text past that word
+     * is never seen, as in transformers.
+     *
+     * @param maxLength tokens per window, special tokens included
      */
-    static List<TokenWindow> transformersWindows(Tokenized text, int stride) {
-        if (text.windows().size() < 2) {
-            return text.windows();
+    static List<TokenWindow> transformersWindows(Tokenized text, int maxLength, int stride) {
+        List<TokenWindow> all = text.windows();
+        if (all.size() < 2) {
+            return all;
         }
-        TokenWindow second = text.windows().get(1);
-        return List.of(text.first(), keepContent(second, Math.min(second.contentTokens(), stride + 2)));
+        int perWindow = all.get(0).contentTokens();
+        int step = perWindow - stride;
+        int end = prefixEnd(all, maxLength - 1, step);
+        List<TokenWindow> used = new ArrayList<>();
+        for (int w = 0; w < all.size(); w++) {
+            int start = w * step;
+            int stop = Math.min(start + perWindow, end);
+            used.add(stop - start == all.get(w).contentTokens() ? all.get(w) : keepContent(all.get(w), stop - start));
+            if (stop == end) {
+                break;
+            }
+        }
+        return List.copyOf(used);
+    }
+
+    /**
+     * Number of content tokens up to the end of the word holding content token {@code index} of the whole
+     * text (all tokens when the text has fewer), given windows that start every {@code step} content tokens.
+     */
+    private static int prefixEnd(List<TokenWindow> windows, int index, int step) {
+        List<Integer> words = new ArrayList<>(); // word of each content token of the whole text
+        for (int w = 0; w < windows.size(); w++) {
+            TokenWindow window = windows.get(w);
+            int position = w * step;
+            for (int i = 0; i < window.length(); i++) {
+                if (!window.special()[i]) {
+                    if (position == words.size()) {
+                        words.add(window.words()[i]);
+                    }
+                    position++;
+                }
+            }
+        }
+        if (index >= words.size()) {
+            return words.size();
+        }
+        int word = words.get(index);
+        int end = index + 1;
+        while (word >= 0 && end < words.size() && words.get(end) == word) {
+            end++;
+        }
+        return end;
     }
 
     /** The window with only its first {@code keep} non-special tokens, special tokens kept in place. */
@@ -88,6 +132,7 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
         boolean[] special = new boolean[size];
         int[] starts = new int[size];
         int[] ends = new int[size];
+        int[] words = new int[size];
         for (int i = 0, j = 0; i < n; i++) {
             if (kept[i]) {
                 ids[j] = w.ids()[i];
@@ -96,10 +141,11 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
                 special[j] = w.special()[i];
                 starts[j] = w.starts()[i];
                 ends[j] = w.ends()[i];
+                words[j] = w.words()[i];
                 j++;
             }
         }
-        return new TokenWindow(ids, types, tokens, special, starts, ends);
+        return new TokenWindow(ids, types, tokens, special, starts, ends, words);
     }
 
     @Override

@@ -21,7 +21,7 @@ public final class TokenClassification {
     public enum Windows {
         /** The first window only: the text truncated to the model's length (transformers without stride). */
         TRUNCATE,
-        /** The windows transformers 5.17 runs with a stride: the first and one overlapping tail (parity). */
+        /** The windows transformers 5.17 runs with a stride (parity): see {@code NerPipeline.transformersWindows}. */
         TRANSFORMERS,
         /** Windows over the whole text, each overlapping the previous one by the stride. */
         FULL;

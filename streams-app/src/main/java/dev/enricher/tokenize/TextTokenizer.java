@@ -44,13 +44,13 @@ public final class TextTokenizer implements AutoCloseable {
     private final Optional<TokensToString> tokensToString;
     private final String decoderProblem;
 
-    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, int stride, JsonNode spec) {
+    private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, int stride, JsonNode spec,
+                          Optional<String> configuredUnkToken) {
         this.tokenizer = tokenizer;
         this.maxLength = maxLength;
         this.stride = stride;
         JsonNode model = spec.path("model");
-        String unk = model.path("unk_token").asText(null);
-        this.unkTokenId = unk == null ? -1 : model.path("vocab").path(unk).asLong(-1);
+        this.unkTokenId = unkTokenId(spec, configuredUnkToken);
         this.wordAware = !model.path("continuing_subword_prefix").asText("").isEmpty();
         TokensToString joiner = null;
         String problem = null;
@@ -98,7 +98,64 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new IOException(tokenizerJson + ": the tokenizers library rejected it: " + e.getMessage(), e);
         }
-        return new TextTokenizer(native_, maxLength, stride, spec);
+        return new TextTokenizer(native_, maxLength, stride, spec, configuredUnkToken(tokenizerJson));
+    }
+
+    /**
+     * The {@code unk_token} of the {@code tokenizer_config.json} beside the tokenizer: the token transformers
+     * compares ids with. Empty when there is no such file or key.
+     */
+    private static Optional<String> configuredUnkToken(Path tokenizerJson) throws IOException {
+        Path config = tokenizerJson.resolveSibling("tokenizer_config.json");
+        if (!Files.isRegularFile(config)) {
+            return Optional.empty();
+        }
+        JsonNode unk;
+        try {
+            unk = JSON.readTree(config.toFile()).path("unk_token");
+        } catch (IOException e) {
+            throw new IOException(config + ": not readable JSON: " + e.getMessage(), e);
+        }
+        // AddedToken objects are saved as {"content": ...}
+        String token = unk.isObject() ? unk.path("content").asText(null) : unk.isTextual() ? unk.asText() : null;
+        return Optional.ofNullable(token);
+    }
+
+    /**
+     * The id of the unknown token: the configured token looked up as transformers does (added tokens, then the
+     * vocabulary), else the model's own ({@code unk_token} of WordPiece and BPE, {@code unk_id} of Unigram).
+     */
+    private static long unkTokenId(JsonNode spec, Optional<String> configured) {
+        if (configured.isPresent()) {
+            long id = idOf(spec, configured.get());
+            if (id >= 0) {
+                return id;
+            }
+        }
+        JsonNode model = spec.path("model");
+        if (model.hasNonNull("unk_id")) {
+            return model.get("unk_id").asLong(-1);
+        }
+        String unk = model.path("unk_token").asText(null);
+        return unk == null ? -1 : idOf(spec, unk);
+    }
+
+    private static long idOf(JsonNode spec, String token) {
+        for (JsonNode added : spec.path("added_tokens")) {
+            if (token.equals(added.path("content").asText(null))) {
+                return added.path("id").asLong(-1);
+            }
+        }
+        JsonNode vocab = spec.path("model").path("vocab");
+        if (vocab.isArray()) { // Unigram: [piece, score] pairs, the id is the position
+            for (int i = 0; i < vocab.size(); i++) {
+                if (token.equals(vocab.get(i).path(0).asText(null))) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+        return vocab.path(token).asLong(-1);
     }
 
     public int maxLength() {
@@ -163,13 +220,16 @@ public final class TextTokenizer implements AutoCloseable {
         boolean[] special = new boolean[n];
         int[] starts = new int[n];
         int[] ends = new int[n];
+        int[] words = new int[n];
+        long[] wordIds = e.getWordIds();
         for (int i = 0; i < n; i++) {
             special[i] = specialMask[i] != 0;
+            words[i] = special[i] || wordIds == null ? -1 : (int) wordIds[i];
             CharSpan span = spans[i];
             starts[i] = span == null ? -1 : span.getStart();
             ends[i] = span == null ? -1 : span.getEnd();
         }
-        return new TokenWindow(ids, e.getTypeIds(), e.getTokens(), special, starts, ends);
+        return new TokenWindow(ids, e.getTypeIds(), e.getTokens(), special, starts, ends, words);
     }
 
     @Override
