@@ -5,9 +5,12 @@ import dev.enricher.tokenize.Tokenized;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A token classifier: {@link TokenClassification} over a bundle whose logits are {@code [batch, sequence, labels]}. */
 public final class NerPipeline extends Pipeline<TokenClassification.Result> {
+    private static final Logger LOG = LoggerFactory.getLogger(NerPipeline.class);
     private final TokenClassification.Options options;
     private final TokenClassification.Words words;
 
@@ -20,6 +23,13 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
         } catch (IllegalStateException e) {
             close();
             throw new BundleException(bundle.tokenizerFile(), e.getMessage() + "; entity words cannot be rebuilt");
+        }
+        Aggregation aggregation = options.aggregation();
+        if (!words.wordAware() && aggregation != Aggregation.NONE && aggregation != Aggregation.SIMPLE) {
+            LOG.warn("{}: the tokenizer ({}) marks no word continuations, so aggregation '{}' finds words as "
+                    + "transformers' fallback heuristic does (a token continues a word unless it or the character "
+                    + "before it is a space); transformers warns the same", bundle.name(), tokenizer().className(),
+                    aggregation.id());
         }
     }
 

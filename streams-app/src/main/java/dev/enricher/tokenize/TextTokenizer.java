@@ -5,12 +5,16 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Hugging Face {@code tokenizer.json} loaded with DJL's tokenizers binding, with the padding and truncation
@@ -22,6 +26,7 @@ import java.util.Optional;
  */
 public final class TextTokenizer implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger LOG = LoggerFactory.getLogger(TextTokenizer.class);
 
     static {
         // DJL must never reach the network: no model-zoo downloads, no usage tracking (it probes the EC2
@@ -43,10 +48,12 @@ public final class TextTokenizer implements AutoCloseable {
     private final boolean wordAware;
     private final Optional<TokensToString> tokensToString;
     private final String decoderProblem;
+    private final String className;
 
     private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, int stride, JsonNode spec,
-                          Optional<String> configuredUnkToken) {
+                          Optional<String> configuredUnkToken, String className) {
         this.tokenizer = tokenizer;
+        this.className = className;
         this.maxLength = maxLength;
         this.stride = stride;
         JsonNode model = spec.path("model");
@@ -64,7 +71,8 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     /**
-     * Loads {@code tokenizer.json}.
+     * Loads {@code tokenizer.json} as transformers 5.17 runs it: with the components its tokenizer class (from the
+     * {@code tokenizer_config.json} and {@code config.json} beside it) builds, see {@link TokenizerClasses}.
      *
      * @param maxLength tokens per window, special tokens included
      * @param stride overlap of consecutive windows in tokens; must leave room for progress
@@ -78,47 +86,49 @@ public final class TextTokenizer implements AutoCloseable {
             throw new IllegalArgumentException("stride must be between 0 and " + (maxLength - 3)
                     + " (maximum length " + maxLength + " minus special tokens), got " + stride);
         }
-        JsonNode spec;
-        try {
-            spec = JSON.readTree(tokenizerJson.toFile());
-        } catch (IOException e) {
-            throw new IOException(tokenizerJson + ": not readable JSON: " + e.getMessage(), e);
+        JsonNode written = readJson(tokenizerJson);
+        JsonNode config = readJsonIfPresent(tokenizerJson.resolveSibling("tokenizer_config.json"));
+        String modelType = readJsonIfPresent(tokenizerJson.resolveSibling("config.json")).path("model_type").asText("");
+        String className = TokenizerClasses.className(config, modelType);
+        Optional<TokenizerClasses.Recipe> recipe = TokenizerClasses.recipe(className);
+        if (recipe.isEmpty()) {
+            LOG.warn("{}: tokenizer class {} is used as tokenizer.json describes it; transformers 5.17 rebuilds its "
+                    + "normalizer, pre-tokenizer and decoder from the class, which Enricher reproduces only for the "
+                    + "BERT, DistilBERT, ELECTRA, RoBERTa, XLM-RoBERTa and DeBERTa-v2 classes: tokens may differ from "
+                    + "transformers' if the file was written by an older release", tokenizerJson, className);
         }
+        JsonNode spec = TokenizerClasses.rebuild(written, config, recipe.orElse(TokenizerClasses.Recipe.AS_WRITTEN));
+        Map<String, String> options = Map.of("padding", "false", "truncation", "true",
+                "maxLength", Integer.toString(maxLength), "stride", Integer.toString(stride),
+                "withOverflowingTokens", "true", "addSpecialTokens", "true");
         HuggingFaceTokenizer native_;
         try {
-            native_ = HuggingFaceTokenizer.builder()
-                    .optTokenizerPath(tokenizerJson)
-                    .optPadding(false)
-                    .optTruncation(true)
-                    .optMaxLength(maxLength)
-                    .optStride(stride)
-                    .optWithOverflowingTokens(true)
-                    .optAddSpecialTokens(true)
-                    .build();
+            native_ = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(JSON.writeValueAsBytes(spec)), options);
         } catch (RuntimeException e) {
-            throw new IOException(tokenizerJson + ": the tokenizers library rejected it: " + e.getMessage(), e);
+            throw new IOException(tokenizerJson + ": the tokenizers library rejected it (as tokenizer class "
+                    + className + "): " + e.getMessage(), e);
         }
-        return new TextTokenizer(native_, maxLength, stride, spec, configuredUnkToken(tokenizerJson));
+        return new TextTokenizer(native_, maxLength, stride, spec, configuredToken(config, "unk_token"), className);
     }
 
-    /**
-     * The {@code unk_token} of the {@code tokenizer_config.json} beside the tokenizer: the token transformers
-     * compares ids with. Empty when there is no such file or key.
-     */
-    private static Optional<String> configuredUnkToken(Path tokenizerJson) throws IOException {
-        Path config = tokenizerJson.resolveSibling("tokenizer_config.json");
-        if (!Files.isRegularFile(config)) {
-            return Optional.empty();
-        }
-        JsonNode unk;
+    private static JsonNode readJson(Path file) throws IOException {
         try {
-            unk = JSON.readTree(config.toFile()).path("unk_token");
+            return JSON.readTree(file.toFile());
         } catch (IOException e) {
-            throw new IOException(config + ": not readable JSON: " + e.getMessage(), e);
+            throw new IOException(file + ": not readable JSON: " + e.getMessage(), e);
         }
-        // AddedToken objects are saved as {"content": ...}
-        String token = unk.isObject() ? unk.path("content").asText(null) : unk.isTextual() ? unk.asText() : null;
-        return Optional.ofNullable(token);
+    }
+
+    /** The file's JSON, or an empty object when there is no such file. */
+    private static JsonNode readJsonIfPresent(Path file) throws IOException {
+        return Files.isRegularFile(file) ? readJson(file) : JSON.createObjectNode();
+    }
+
+    /** A special token of {@code tokenizer_config.json}: a string, or an AddedToken saved as {"content": ...}. */
+    private static Optional<String> configuredToken(JsonNode config, String key) {
+        JsonNode token = config.path(key);
+        return Optional.ofNullable(token.isObject() ? token.path("content").asText(null)
+                : token.isTextual() ? token.asText() : null);
     }
 
     /**
@@ -127,7 +137,7 @@ public final class TextTokenizer implements AutoCloseable {
      */
     private static long unkTokenId(JsonNode spec, Optional<String> configured) {
         if (configured.isPresent()) {
-            long id = idOf(spec, configured.get());
+            long id = TokenizerClasses.idOf(spec, configured.get());
             if (id >= 0) {
                 return id;
             }
@@ -137,25 +147,12 @@ public final class TextTokenizer implements AutoCloseable {
             return model.get("unk_id").asLong(-1);
         }
         String unk = model.path("unk_token").asText(null);
-        return unk == null ? -1 : idOf(spec, unk);
+        return unk == null ? -1 : TokenizerClasses.idOf(spec, unk);
     }
 
-    private static long idOf(JsonNode spec, String token) {
-        for (JsonNode added : spec.path("added_tokens")) {
-            if (token.equals(added.path("content").asText(null))) {
-                return added.path("id").asLong(-1);
-            }
-        }
-        JsonNode vocab = spec.path("model").path("vocab");
-        if (vocab.isArray()) { // Unigram: [piece, score] pairs, the id is the position
-            for (int i = 0; i < vocab.size(); i++) {
-                if (token.equals(vocab.get(i).path(0).asText(null))) {
-                    return i;
-                }
-            }
-            return -1;
-        }
-        return vocab.path(token).asLong(-1);
+    /** The transformers tokenizer class this tokenizer reproduces, e.g. {@code XLMRobertaTokenizer}. */
+    public String className() {
+        return className;
     }
 
     public int maxLength() {
