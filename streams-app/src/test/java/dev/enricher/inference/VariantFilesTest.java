@@ -14,18 +14,14 @@ import dev.enricher.avro.ModelProvenance;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.InferenceSettings.Device;
 import dev.enricher.inference.InferenceSettings.Precision;
+import dev.enricher.metrics.ServiceMetrics;
 import dev.enricher.tokenize.TextTokenizer;
 import dev.enricher.tokenize.TokenWindow;
 import dev.enricher.tokenize.Tokenized;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -63,7 +59,7 @@ class VariantFilesTest {
              ModelBundle root = ModelBundle.load(TestModels.bundle(TestModels.SENTIMENT), EXACT)) {
             assertEquals("onnx/model.onnx", nested.file());
             assertEquals("model.onnx", root.file());
-            assertEquals(sha256(dir.resolve("onnx/model.onnx")), nested.sha256());
+            assertEquals(TestModels.sha256(dir.resolve("onnx/model.onnx")), nested.sha256());
             assertEquals(root.sha256(), nested.sha256(), "the same file");
             assertEquals("exact", nested.precision());
             List<TokenWindow> windows = windows(root, TEXTS);
@@ -89,7 +85,7 @@ class VariantFilesTest {
         Path dir = withAllVariants(TestModels.SENTIMENT, "onnx/");
         try (ModelBundle bundle = ModelBundle.load(dir, EXACT)) {
             assertEquals("onnx/model.onnx", bundle.file());
-            assertEquals(sha256(dir.resolve("onnx/model.onnx")), bundle.sha256());
+            assertEquals(TestModels.sha256(dir.resolve("onnx/model.onnx")), bundle.sha256());
             assertEquals("exact", bundle.precision());
             assertEquals("cpu", bundle.device());
         }
@@ -108,11 +104,19 @@ class VariantFilesTest {
             ModelProvenance p = provenance.get(0);
             System.out.println("fast on CPU: " + p);
             assertEquals("model_quantized.onnx", p.getFile());
-            assertEquals(sha256(dir.resolve("model_quantized.onnx")), p.getSha256());
-            assertFalse(p.getSha256().equals(sha256(dir.resolve("model.onnx"))));
+            assertEquals(TestModels.sha256(dir.resolve("model_quantized.onnx")), p.getSha256());
+            assertFalse(p.getSha256().equals(TestModels.sha256(dir.resolve("model.onnx"))));
             assertEquals("fast", p.getPrecision());
             assertEquals("cpu", p.getDevice());
             assertEquals(TEXTS.size(), classifier.predict(TEXTS).size());
+            try (ServiceMetrics metrics = new ServiceMetrics()) {
+                metrics.bindEngine(engine);
+                List<String> info = metrics.scrape().lines().filter(l -> l.startsWith("enricher_model_info{")).toList();
+                assertEquals(1, info.size(), metrics.scrape());
+                assertTrue(info.get(0).contains("file=\"model_quantized.onnx\""), info.get(0));
+                assertTrue(info.get(0).contains("precision=\"fast\""), info.get(0));
+                assertTrue(info.get(0).contains("sha256=\"" + p.getSha256() + "\""), info.get(0));
+            }
         }
     }
 
@@ -211,7 +215,7 @@ class VariantFilesTest {
             Assumptions.assumeTrue(bundle.fellBackToCpu(), "a GPU provider loaded here: nothing to fall back from");
             assertEquals("cpu (fallback from " + device.id() + ":0)", bundle.device());
             assertEquals("model_quantized.onnx", bundle.file());
-            assertEquals(sha256(dir.resolve("model_quantized.onnx")), bundle.sha256());
+            assertEquals(TestModels.sha256(dir.resolve("model_quantized.onnx")), bundle.sha256());
             assertEquals("fast", bundle.precision());
         }
     }
@@ -303,13 +307,5 @@ class VariantFilesTest {
             throw new IllegalStateException("missing test resource " + name);
         }
         return Path.of(url.toURI());
-    }
-
-    static String sha256(Path file) throws IOException, NoSuchAlgorithmException {
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
-        }
-        return HexFormat.of().formatHex(digest.digest());
     }
 }
