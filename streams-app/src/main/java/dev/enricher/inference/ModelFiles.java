@@ -18,8 +18,9 @@ import java.util.stream.Stream;
  *
  * <p>Which file runs: {@code exact} runs {@code model.onnx} on every device. {@code fast} runs
  * {@code model_quantized.onnx} on CPU and {@code model_fp16.onnx} on CUDA and TensorRT when present, else
- * {@code model.onnx}. The fp16 file never runs on CPU (a GPU run that fell back to CPU included): ONNX Runtime's CPU
- * provider lacks or does not vectorize fp16 kernels for most of a transformer's operators. Immutable.
+ * {@code model.onnx}. The fp16 file never runs on CPU (a GPU run that fell back to CPU included): there it ran at
+ * 0.5-0.7x the fp32 file's speed on the starter models ({@code docs/benchmark-results.md}), and the quantized file
+ * never runs on a GPU. Immutable.
  */
 final class ModelFiles {
     static final String FP32 = "model.onnx";
@@ -87,6 +88,11 @@ final class ModelFiles {
     /** True for the fp32 {@code model.onnx}, false for a variant. */
     static boolean isFp32(Path file) {
         return file.getFileName().toString().equals(FP32);
+    }
+
+    /** The bundle folder. */
+    Path bundle() {
+        return bundle;
     }
 
     /** The folder of the model files: the bundle folder or its {@code onnx/}. */

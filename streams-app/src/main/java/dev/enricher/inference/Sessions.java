@@ -56,7 +56,7 @@ final class Sessions {
             } catch (RuntimeException e) {
                 failure[0] = e;
             }
-        }, "model-load-" + files.folder().getFileName(), LOAD_STACK_BYTES);
+        }, "model-load-" + files.bundle().getFileName(), LOAD_STACK_BYTES);
         loader.start();
         try {
             loader.join();
