@@ -45,7 +45,8 @@ final class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", required = true, description = "Model bundle folder (model.onnx, config.json, tokenizer.json).")
+    @Option(names = "--model", required = true, description = "Model bundle folder (model.onnx or onnx/model.onnx, "
+            + "config.json, tokenizer.json).")
     Path model;
 
     @Option(names = "--aggregation", defaultValue = "none",
@@ -87,7 +88,12 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "1", description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--details", description = "Wrap each result as {\"result\": ..., \"truncated\": ..., \"windows\": ...}.")
+    @Option(names = "--precision", defaultValue = "exact", description = "exact (model.onnx, as transformers) or fast "
+            + "(model_quantized.onnx on CPU, model_fp16.onnx on GPUs, when present). Default: ${DEFAULT-VALUE}.")
+    String precision;
+
+    @Option(names = "--details", description = "Wrap each result as {\"result\": ..., \"truncated\": ..., \"windows\": ..., "
+            + "\"model\": {\"bundle\", \"file\", \"sha256\", \"device\", \"precision\"}}.")
     boolean details;
 
     InputStream in = System.in;
@@ -101,9 +107,9 @@ final class PredictCommand implements Callable<Integer> {
         InferenceSettings settings;
         try {
             settings = new InferenceSettings(InferenceSettings.Device.parse(device), deviceId, false, threads, false,
-                    InferenceSettings.Precision.EXACT);
+                    InferenceSettings.Precision.parse(precision));
         } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), "--device/--threads: " + e.getMessage());
+            throw new ParameterException(spec.commandLine(), "--device/--threads/--precision: " + e.getMessage());
         }
         Function<List<String>, List<JsonNode>> predictor;
         Pipeline<?> pipeline;
@@ -113,13 +119,13 @@ final class PredictCommand implements Callable<Integer> {
             NerPipeline ner = NerPipeline.of(bundle, nerOptions(bundle), stride == null ? 0 : stride, limits);
             pipeline = ner;
             predictor = texts -> ner.predict(texts).stream()
-                    .map(r -> wrap(PredictionJson.entities(r.entities()), r.truncated(), r.windows())).toList();
+                    .map(r -> wrap(PredictionJson.entities(r.entities()), r.truncated(), r.windows(), bundle)).toList();
         } else {
             ClassifierPipeline classifier = ClassifierPipeline.of(bundle, classifierOptions(bundle),
                     stride == null ? 0 : stride, limits);
             pipeline = classifier;
             predictor = texts -> classifier.predict(texts).stream()
-                    .map(r -> wrap(PredictionJson.scores(r.scores()), r.truncated(), r.windows())).toList();
+                    .map(r -> wrap(PredictionJson.scores(r.scores()), r.truncated(), r.windows(), bundle)).toList();
         }
         try (pipeline; BufferedReader reader = new BufferedReader(new InputStreamReader(
                 input == null ? in : Files.newInputStream(input), StandardCharsets.UTF_8))) {
@@ -137,13 +143,15 @@ final class PredictCommand implements Callable<Integer> {
         return 0;
     }
 
-    private JsonNode wrap(JsonNode result, boolean truncated, int windowCount) {
+    private JsonNode wrap(JsonNode result, boolean truncated, int windowCount, ModelBundle bundle) {
         if (!details) {
             return result;
         }
         ObjectNode o = JSON.createObjectNode();
         o.set("result", result);
         o.put("truncated", truncated).put("windows", windowCount);
+        o.putObject("model").put("bundle", bundle.name()).put("file", bundle.file()).put("sha256", bundle.sha256())
+                .put("device", bundle.device()).put("precision", bundle.precision());
         return o;
     }
 

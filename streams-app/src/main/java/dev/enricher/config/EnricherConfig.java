@@ -223,8 +223,11 @@ public final class EnricherConfig extends AbstractConfig {
             .define(INFERENCE_SPINNING, Type.BOOLEAN, false, Importance.LOW,
                     "Let idle ONNX Runtime threads spin; off is faster on small or busy machines.")
             .define(INFERENCE_PRECISION, Type.STRING, "exact", ValidString.in("exact", "fast"), Importance.MEDIUM,
-                    "exact: fp32 with TF32 off, outputs equal to transformers (default); fast: TF32 on CUDA, fp16 "
-                            + "TensorRT engines. Stated in every output record.")
+                    "exact: the fp32 model.onnx with TF32 off, outputs equal to transformers (default). fast: the "
+                            + "bundle's model_quantized.onnx on CPU (a CPU fallback included) and model_fp16.onnx on "
+                            + "cuda and tensorrt when present, else model.onnx with TF32 on CUDA and fp16 TensorRT "
+                            + "engines (model.onnx on CPU is exact). The file that ran and the precision are stated "
+                            + "in every output record.")
             .define(SCHEMA_REGISTRY_URL, Type.STRING, "", Importance.HIGH,
                     "Base URL of a schema registry speaking the Confluent REST API (Confluent, Apicurio's "
                             + "/apis/ccompat/v7, Karapace, Redpanda). Empty: schema ids are assigned in-process (same "

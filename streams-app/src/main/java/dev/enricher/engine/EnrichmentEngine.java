@@ -123,8 +123,9 @@ public final class EnrichmentEngine implements AutoCloseable {
         ner.ifPresent(n -> models.add(provenance("ner", n)));
         this.provenance = List.copyOf(models);
         LOG.info("enrichment engine: {}; tokenization {}", provenance.stream()
-                .map(m -> m.getTask() + "=" + m.getBundle() + " sha256=" + m.getSha256().substring(0, 12) + " on "
-                        + m.getDevice() + " (" + m.getPrecision() + ")").toList(), sharedTokens ? "shared" : "per model");
+                .map(m -> m.getTask() + "=" + m.getBundle() + "/" + m.getFile() + " sha256=" + m.getSha256().substring(0, 12)
+                        + " on " + m.getDevice() + " (" + m.getPrecision() + ")").toList(),
+                sharedTokens ? "shared" : "per model");
     }
 
     /** The same models and settings as {@code models}, their calls going through {@code wrap}. */
@@ -176,7 +177,7 @@ public final class EnrichmentEngine implements AutoCloseable {
 
     private static ModelProvenance provenance(String task, Pipeline<?> p) {
         return ModelProvenance.newBuilder().setTask(task).setBundle(p.bundle().name()).setSha256(p.bundle().sha256())
-                .setDevice(p.bundle().device()).setPrecision(p.bundle().precision()).build();
+                .setDevice(p.bundle().device()).setPrecision(p.bundle().precision()).setFile(p.bundle().file()).build();
     }
 
     public List<ModelProvenance> provenance() {

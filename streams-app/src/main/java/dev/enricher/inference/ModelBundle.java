@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.enricher.inference.InferenceSettings.Precision;
 import dev.enricher.tokenize.TokenWindow;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,15 +25,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A Hugging Face export folder ({@code model.onnx}, {@code config.json}, {@code tokenizer.json}) opened on
- * ONNX Runtime, its contract checked at load.
+ * A Hugging Face export folder ({@code model.onnx} or {@code onnx/model.onnx} with its variants, {@code config.json},
+ * {@code tokenizer.json}) opened on ONNX Runtime, its contract checked at load. Which ONNX file runs follows the
+ * device and {@code inference.precision} ({@link ModelFiles}); {@link #file()} and {@link #sha256()} name it.
  *
  * <p>Owns one {@link OrtSession} and its options, released by {@link #close()} (idempotent). {@link #run} is
  * thread-safe and shared by all threads; the caller must not close the bundle while a run is in flight.
  */
 public final class ModelBundle implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ModelBundle.class);
     public static final String INPUT_IDS = "input_ids";
     public static final String ATTENTION_MASK = "attention_mask";
     public static final String TOKEN_TYPE_IDS = "token_type_ids";
@@ -46,18 +51,22 @@ public final class ModelBundle implements AutoCloseable {
 
     private final Path dir;
     private final String name;
+    private final String file;
     private final String sha256;
+    private final String precision;
     private final ModelConfig config;
     private final Task task;
     private final boolean takesTokenTypes;
     private final Sessions.Opened opened;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private ModelBundle(Path dir, String sha256, ModelConfig config, Task task, boolean takesTokenTypes,
-                        Sessions.Opened opened) {
+    private ModelBundle(Path dir, String file, String sha256, String precision, ModelConfig config, Task task,
+                        boolean takesTokenTypes, Sessions.Opened opened) {
         this.dir = dir;
         this.name = dir.getFileName().toString();
+        this.file = file;
         this.sha256 = sha256;
+        this.precision = precision;
         this.config = config;
         this.task = task;
         this.takesTokenTypes = takesTokenTypes;
@@ -75,27 +84,32 @@ public final class ModelBundle implements AutoCloseable {
             throw new BundleException(absolute, "expected a model bundle folder (model.onnx, config.json, "
                     + "tokenizer.json), found no folder");
         }
-        Path modelFile = absolute.resolve("model.onnx");
-        if (!Files.isRegularFile(modelFile)) {
-            throw new BundleException(modelFile, "file is missing");
-        }
+        ModelFiles files = ModelFiles.find(absolute);
         Path tokenizerFile = absolute.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokenizerFile)) {
             throw new BundleException(tokenizerFile, "file is missing");
         }
         ModelConfig config = ModelConfig.read(absolute);
-        String sha256 = sha256(modelFile);
-        Sessions.Opened opened = Sessions.open(modelFile, settings);
+        Sessions.Opened opened = Sessions.open(files, settings);
         try {
-            Contract contract = checkContract(modelFile, opened.session(), config);
-            return new ModelBundle(absolute, sha256, config, contract.task, contract.takesTokenTypes, opened);
+            Contract contract = checkContract(opened.file(), opened.session(), config);
+            String sha256 = sha256(opened.file());
+            String file = files.relative(opened.file());
+            // float16 logits come from a half-precision graph, whatever its file is called.
+            String precision = contract.halfLogits ? Precision.FAST.id() : opened.precision();
+            files.ignored().ifPresent(ignored -> LOG.warn("{}: {} holds model files too; they are ignored, the "
+                    + "bundle folder's are used", absolute, ignored));
+            LOG.info("{}: runs {} (sha256 {}) on {}, precision {}", absolute, file, sha256, opened.device(),
+                    precision);
+            return new ModelBundle(absolute, file, sha256, precision, config, contract.task,
+                    contract.takesTokenTypes, opened);
         } catch (RuntimeException e) {
             opened.close();
             throw e;
         }
     }
 
-    private record Contract(Task task, boolean takesTokenTypes) {}
+    private record Contract(Task task, boolean takesTokenTypes, boolean halfLogits) {}
 
     private static Contract checkContract(Path modelFile, OrtSession session, ModelConfig config) {
         try {
@@ -118,8 +132,9 @@ public final class ModelBundle implements AutoCloseable {
                 }
             }
             NodeInfo logits = session.getOutputInfo().get(LOGITS);
-            if (logits == null || !(logits.getInfo() instanceof TensorInfo info) || info.type != OnnxJavaType.FLOAT) {
-                throw new BundleException(modelFile, "expected a float output 'logits', found outputs "
+            if (logits == null || !(logits.getInfo() instanceof TensorInfo info)
+                    || (info.type != OnnxJavaType.FLOAT && info.type != OnnxJavaType.FLOAT16)) {
+                throw new BundleException(modelFile, "expected a float or float16 output 'logits', found outputs "
                         + session.getOutputInfo().values());
             }
             long[] shape = info.getShape();
@@ -134,7 +149,7 @@ public final class ModelBundle implements AutoCloseable {
                 throw new BundleException(modelFile, "output 'logits' has " + labelDim + " labels but config.json "
                         + "id2label has " + config.labels().size());
             }
-            return new Contract(task, inputs.containsKey(TOKEN_TYPE_IDS));
+            return new Contract(task, inputs.containsKey(TOKEN_TYPE_IDS), info.type == OnnxJavaType.FLOAT16);
         } catch (OrtException e) {
             throw new BundleException(modelFile, "cannot read the model's inputs and outputs: " + e.getMessage(), e);
         }
@@ -188,6 +203,7 @@ public final class ModelBundle implements AutoCloseable {
             try (OrtSession.Result result = opened.session().run(inputs, Set.of(LOGITS))) {
                 OnnxTensor out = (OnnxTensor) result.get(0);
                 long[] outShape = out.getInfo().getShape();
+                // A copy, widened from float16 when the model's logits are float16 (fp16 exports).
                 FloatBuffer values = out.getFloatBuffer();
                 float[] data = new float[values.remaining()];
                 values.get(data);
@@ -246,7 +262,15 @@ public final class ModelBundle implements AutoCloseable {
         return name;
     }
 
-    /** SHA-256 of {@code model.onnx}, lower-case hex. */
+    /**
+     * The ONNX file that runs, relative to {@link #dir()} and '/'-separated: {@code model.onnx},
+     * {@code onnx/model.onnx}, {@code model_quantized.onnx}, {@code model_fp16.onnx}, ...
+     */
+    public String file() {
+        return file;
+    }
+
+    /** SHA-256 of {@link #file()}, lower-case hex. */
     public String sha256() {
         return sha256;
     }
@@ -273,9 +297,12 @@ public final class ModelBundle implements AutoCloseable {
         return opened.fellBack();
     }
 
-    /** The numeric precision the model runs at: {@code exact} or {@code fast}. */
+    /**
+     * The numeric precision the model runs at: {@code exact} (the fp32 file, TF32 and fp16 engines off) or
+     * {@code fast} (a variant file, float16 logits, or TF32 / TensorRT fp16 on a GPU).
+     */
     public String precision() {
-        return opened.precision();
+        return precision;
     }
 
     @Override

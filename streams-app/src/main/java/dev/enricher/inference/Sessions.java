@@ -17,8 +17,14 @@ final class Sessions {
 
     private Sessions() {}
 
-    /** A session with the options it was built with; both are closed together. */
-    record Opened(OrtSession session, OrtSession.SessionOptions options, String device, boolean fellBack,
+    /**
+     * A session with the options it was built with; both are closed together.
+     *
+     * @param file the ONNX file the session runs
+     * @param precision {@code exact} when {@code file} is the fp32 model run without TF32 or fp16 engines, else
+     *     {@code fast}
+     */
+    record Opened(OrtSession session, OrtSession.SessionOptions options, Path file, String device, boolean fellBack,
                   String precision) implements AutoCloseable {
         @Override
         public void close() {
@@ -35,26 +41,28 @@ final class Sessions {
     private static final long LOAD_STACK_BYTES = 64L << 20;
 
     /**
-     * Opens a session on a thread of its own with a large native stack; blocks until it is ready.
+     * Opens a session on the file of {@code files} that the device and precision call for (a CPU fallback takes
+     * the CPU's file), on a thread of its own with a large native stack; blocks until it is ready.
      *
-     * @throws BundleException when the model cannot be loaded, or the GPU is unavailable without fallback
+     * @throws BundleException when no file suits, the model cannot be loaded, or the GPU is unavailable without
+     *     fallback
      */
-    static Opened open(Path modelFile, InferenceSettings settings) {
+    static Opened open(ModelFiles files, InferenceSettings settings) {
         Opened[] opened = new Opened[1];
         RuntimeException[] failure = new RuntimeException[1];
         Thread loader = new Thread(null, () -> {
             try {
-                opened[0] = openHere(modelFile, settings);
+                opened[0] = openHere(files, settings);
             } catch (RuntimeException e) {
                 failure[0] = e;
             }
-        }, "model-load-" + modelFile.getParent().getFileName(), LOAD_STACK_BYTES);
+        }, "model-load-" + files.bundle().getFileName(), LOAD_STACK_BYTES);
         loader.start();
         try {
             loader.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new BundleException(modelFile, "interrupted while loading");
+            throw new BundleException(files.folder(), "interrupted while loading");
         }
         if (failure[0] != null) {
             throw failure[0];
@@ -62,17 +70,19 @@ final class Sessions {
         return opened[0];
     }
 
-    private static Opened openHere(Path modelFile, InferenceSettings settings) {
+    private static Opened openHere(ModelFiles files, InferenceSettings settings) {
         if (settings.device() == Device.CPU) {
-            return openCpu(modelFile, settings, false, "cpu");
+            return openCpu(files.forCpu(settings.precision()), settings, false, "cpu");
         }
+        Path modelFile = files.forGpu(settings.precision());
         String wanted = settings.device().id() + ":" + settings.deviceId();
         OrtSession.SessionOptions options = null;
         try {
             options = baseOptions(settings);
             addGpuProvider(options, settings);
             OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
-            return new Opened(session, options, wanted, false, settings.precision().id());
+            String precision = ModelFiles.isFp32(modelFile) ? settings.precision().id() : Precision.FAST.id();
+            return new Opened(session, options, modelFile, wanted, false, precision);
         } catch (OrtException | RuntimeException | LinkageError e) {
             if (options != null) {
                 options.close();
@@ -83,8 +93,15 @@ final class Sessions {
                         + settings.device().id() + "): " + reason + ". Install the GPU build (Maven profile 'gpu', "
                         + "CUDA 12 and cuDNN 9) or allow the CPU fallback (inference.fallback=cpu)", e);
             }
-            LOG.warn("{}: cannot run on {} ({}); falling back to CPU", modelFile, wanted, reason);
-            return openCpu(modelFile, settings, true, "cpu (fallback from " + wanted + ")");
+            Path cpuFile;
+            try {
+                cpuFile = files.forCpu(settings.precision());
+            } catch (BundleException noCpuFile) {
+                throw new BundleException(modelFile, "cannot run on " + wanted + ": " + reason + "; nothing to fall "
+                        + "back to on CPU: " + noCpuFile.getMessage(), e);
+            }
+            LOG.warn("{}: cannot run on {} ({}); falling back to CPU with {}", modelFile, wanted, reason, cpuFile);
+            return openCpu(cpuFile, settings, true, "cpu (fallback from " + wanted + ")");
         }
     }
 
@@ -149,7 +166,9 @@ final class Sessions {
         try {
             options = cpuOptions(settings);
             OrtSession session = OrtEnvironment.getEnvironment().createSession(modelFile.toString(), options);
-            return new Opened(session, options, device, fellBack, Precision.EXACT.id());
+            // fp32 on CPU is exact whatever was asked for: the CPU provider has no reduced-precision mode.
+            String precision = ModelFiles.isFp32(modelFile) ? Precision.EXACT.id() : Precision.FAST.id();
+            return new Opened(session, options, modelFile, device, fellBack, precision);
         } catch (OrtException e) {
             if (options != null) {
                 options.close();

@@ -81,7 +81,8 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
         });
         Gauge.builder("enricher.model.info", () -> 1).tag("task", task).tag("bundle", pipeline.bundle().name())
                 .tag("sha256", pipeline.bundle().sha256()).tag("device", pipeline.bundle().device())
-                .tag("precision", pipeline.bundle().precision()).description("The model bundle loaded (always 1)")
+                .tag("precision", pipeline.bundle().precision()).tag("file", pipeline.bundle().file())
+                .description("The model bundle loaded, the ONNX file that runs (always 1)")
                 .register(registry);
     }
 

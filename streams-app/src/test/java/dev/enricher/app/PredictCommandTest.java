@@ -12,9 +12,12 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
@@ -116,10 +119,33 @@ class PredictCommandTest {
         JsonNode first = JSON.readTree(run.lines().get(0));
         JsonNode second = JSON.readTree(run.lines().get(1));
         assertTrue(first.get("truncated").asBoolean());
+        assertEquals("model.onnx", first.get("model").get("file").asText());
+        assertEquals("exact", first.get("model").get("precision").asText());
         assertEquals(3, first.get("windows").asInt(), "300 words in windows of 126 tokens overlapping by 16");
         assertEquals(6, first.get("result").size());
         assertEquals(false, second.get("truncated").asBoolean());
         assertEquals(1, second.get("windows").asInt());
+    }
+
+    @Test
+    void precisionFastRunsTheQuantizedFileAndDetailsNameIt(@TempDir Path dir) throws Exception {
+        for (String name : List.of("model.onnx", "config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(TestModels.bundle(TestModels.SENTIMENT).resolve(name), dir.resolve(name));
+        }
+        Files.copy(Path.of(PredictCommandTest.class.getResource("/variants/tiny-sentiment/model_quantized.onnx")
+                .toURI()), dir.resolve("model_quantized.onnx"));
+        String input = "{\"text\": \"Have a great day\"}\n";
+        for (String precision : List.of("exact", "fast")) {
+            Run run = predict(input, "--model", dir.toString(), "--precision", precision, "--details");
+            assertEquals(0, run.exitCode(), run.errors());
+            assertEquals(1, run.lines().size());
+            JsonNode model = JSON.readTree(run.lines().get(0)).get("model");
+            String file = precision.equals("fast") ? "model_quantized.onnx" : "model.onnx";
+            assertEquals(file, model.get("file").asText());
+            assertEquals(precision, model.get("precision").asText());
+            assertEquals(TestModels.sha256(dir.resolve(file)),
+                    model.get("sha256").asText());
+        }
     }
 
     /** Compares output lines with the golden pipeline answers; returns how many were compared. */

@@ -26,7 +26,8 @@ class BrokenBundleTest {
     void missingModelFile() throws IOException {
         Path dir = copyOf(TestModels.SENTIMENT);
         Files.delete(dir.resolve("model.onnx"));
-        assertFailure(dir, "model.onnx", "file is missing");
+        assertFailure(dir, "tiny-sentiment", "no model file: looked for model.onnx, model_quantized.onnx, "
+                + "model_fp16.onnx in the bundle folder and in its onnx/ folder, found no .onnx file");
     }
 
     @Test

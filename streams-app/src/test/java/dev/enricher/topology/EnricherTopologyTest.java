@@ -169,6 +169,7 @@ class EnricherTopologyTest {
             assertEquals(2, e.getModels().size());
             assertEquals(TestModels.MODERATION, e.getModels().get(0).getBundle());
             assertEquals(engine.classifier().get().bundle().sha256(), e.getModels().get(0).getSha256());
+            assertEquals("model.onnx", e.getModels().get(0).getFile());
             assertEquals("cpu", e.getModels().get(0).getDevice());
             assertTrue(e.getTimings().getBatchSize() == 4 || e.getTimings().getBatchSize() == 1);
         }
