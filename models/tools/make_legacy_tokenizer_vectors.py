@@ -22,7 +22,7 @@ def precompiled_charsmap():
     """The NFKC charsmap of a SentencePiece model, as converted tokenizer.json files of XLM-R and DeBERTa hold."""
     text = "\n".join(TEXTS * 20 + ["the quick brown fox jumps over the lazy dog"] * 50)
     model = io.BytesIO()
-    spm.SentencePieceTrainer.train(sentence_iterator=iter(text.split("\n")), model_writer=model, vocab_size=60,
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(text.split("\n")), model_writer=model, vocab_size=100, hard_vocab_limit=False,
                                    normalization_rule_name="nmt_nfkc", minloglevel=2, seed_sentencepiece_size=1000)
     proto = sentencepiece_model_pb2.ModelProto()
     proto.ParseFromString(model.getvalue())

@@ -112,8 +112,8 @@ public final class TokenizerClasses {
                 out.set("decoder", object("type", "ByteLevel").put("add_prefix_space", true)
                         .put("trim_offsets", true).put("use_regex", true));
                 ObjectNode post = object("type", "RobertaProcessing");
-                post.set("sep", NODES.arrayNode().add(sep).add(idOf(spec, sep)));
-                post.set("cls", NODES.arrayNode().add(cls).add(idOf(spec, cls)));
+                post.set("sep", NODES.arrayNode().add(sep).add((int) idOf(spec, sep)));
+                post.set("cls", NODES.arrayNode().add(cls).add((int) idOf(spec, cls)));
                 post.put("trim_offsets", trimOffsets).put("add_prefix_space", prefixSpace);
                 out.set("post_processor", post);
             }
@@ -247,7 +247,7 @@ public final class TokenizerClasses {
 
     private static ObjectNode specialToken(String token, long id) {
         ObjectNode node = object("id", token);
-        node.set("ids", NODES.arrayNode().add(id));
+        node.set("ids", NODES.arrayNode().add((int) id)); // ids fit an int; JSON nodes compare by type
         node.set("tokens", NODES.arrayNode().add(token));
         return node;
     }
