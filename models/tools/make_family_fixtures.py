@@ -19,6 +19,8 @@ models/starter/{ner,sentiment}/test.jsonl, models/starter/hand-sentences.jsonl.
 """
 import json
 import os
+
+os.environ.setdefault("RUST_BACKTRACE", "0")  # a refused stride panics inside tokenizers: one line, no backtrace
 import random
 import shutil
 import tempfile
@@ -26,6 +28,7 @@ import time
 import warnings
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import sentencepiece as spm
 import tokenizers
@@ -160,10 +163,11 @@ def roberta_tokenizer(lines, tmp):
 
 
 def _train_spm(lines, prefix, family, **ids):
+    spm.set_random_generator_seed(SEED)
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(lines), model_prefix=prefix, model_type="unigram", vocab_size=VOCAB[family],
         character_coverage=SPM_COVERAGE, normalization_rule_name="nmt_nfkc", num_threads=1, minloglevel=2,
-        random_seed=SEED, **ids)
+        **ids)
 
 
 def xlmr_tokenizer(lines, tmp):
@@ -323,15 +327,18 @@ def long_texts(family, tok, rng, filler):
         text = fill_to(tok, rng, LONG_OPENING, filler, start)
         text = fill_to(tok, rng, text + " " + word, filler, start + word_tokens[word] + 70 + rng.randrange(60))
         out.append((text, stride, f"{family}: {what} ({word}, {word_tokens[word]} tokens)"))
-    # one word so long that the windows of its prefix reach 3 and 4 windows
+    # one word so long that the windows of its prefix reach 3 and 4 windows (tokenizers windows only the text up
+    # to the end of the word that crosses the limit)
     wide = random_word(rng, tok, 70, 99)
     n = content_len(tok, "a " + wide) - 1
     start = CONTENT - 20
     text = fill_to(tok, rng, LONG_OPENING, filler, start)
     text = fill_to(tok, rng, text + " " + wide, filler, start + n + 40)
     out.append((text, 16, f"{family}: {n}-token word from content index {start} (3+ windows with stride 16)"))
-    out.append((text.replace(LONG_OPENING, "Tim Cook met Angela Merkel", 1), 4,
-                f"{family}: same wide word, stride 4 (4+ windows)"))
+    start = CONTENT - 1  # windows of stride 30 advance 32 tokens: 61 + n > 62 + 2 * 32 gives 4 windows
+    text = fill_to(tok, rng, "Tim Cook met Angela Merkel", filler, start)
+    text = fill_to(tok, rng, text + " " + wide, filler, start + n + 30)
+    out.append((text, 30, f"{family}: {n}-token word from the last content index, stride 30 (4+ windows)"))
     return out
 
 
@@ -373,6 +380,15 @@ CHECK_BATCHES = [
 ]
 
 
+def strip_debug_metadata(path):
+    """Drops the exporter's per-node debug annotations (stack traces, FX node names: ~40% of the file)."""
+    m = onnx.load(path)
+    for node in m.graph.node:
+        del node.metadata_props[:]
+        node.doc_string = ""
+    onnx.save(m, path)
+
+
 def export(model, tok, path, token_head):
     """Writes model.onnx (dynamo at opset 18, else TorchScript at 17) and returns (exporter, max |ORT - torch|)."""
     names = onnx_input_names(tok)
@@ -394,6 +410,7 @@ def export(model, tok, path, token_head):
         except Exception as e:
             print("   ", how, "export failed:", repr(e)[:300])
             continue
+        strip_debug_metadata(path)
         sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         got_names = [i.name for i in sess.get_inputs()]
         if got_names != names:
@@ -416,11 +433,19 @@ def export(model, tok, path, token_head):
 
 # ------------------------------------------------------------------------------------------- pipelines
 
+def f32(x):
+    """A float32 as the shortest decimal that reads back as the same float32."""
+    return float(np.format_float_positional(np.float32(x), unique=True, trim="0"))
+
+
 def clean(o):
+    """Pipeline output as JSON values: float32 scores shortest-round-trip, float64 ones (means) as they are."""
     if isinstance(o, dict):
         return {k: clean(v) for k, v in o.items()}
     if isinstance(o, (list, tuple)):
         return [clean(v) for v in o]
+    if isinstance(o, np.float32):
+        return f32(o)
     if isinstance(o, (np.floating, np.integer)):
         return o.item()
     return o
@@ -446,7 +471,8 @@ def record_cases(pipe, tok, model, texts, strides, token_head):
             logits = Logits(model)(*(enc[k] for k in names))[0].numpy()
         ids = enc["input_ids"][0].tolist()
         case = {"text": text, "input_ids_truncated": ids, "tokens_truncated": tok.convert_ids_to_tokens(ids),
-                "logits_truncated": logits.tolist(), "pipeline": {}}
+                "logits_truncated": [clean(list(r)) if r.ndim else f32(r) for r in logits],
+                "pipeline": {}}
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if not token_head:
@@ -493,7 +519,7 @@ def build_family_tokenizers(lines, tmp):
         t0 = time.time()
         d = os.path.join(tmp, "tok-" + family)
         make_tok(lines, tmp).save_pretrained(d)
-        for f in os.listdir(d):  # the bundle ships tokenizer.json, not the SentencePiece model it came from
+        for f in os.listdir(d):  # ship tokenizer.json only, never a SentencePiece model (5.17 writes none anyway)
             if f.endswith(".model"):
                 os.remove(os.path.join(d, f))
         tok = AutoTokenizer.from_pretrained(d)
@@ -516,18 +542,23 @@ def main():
     try:
         toks = build_family_tokenizers(lines, tmp)
 
-        # sentences: dev set, hostile set, then every family's long texts (each bundle gets all of them)
+        # sentences: dev set, hostile set, then long texts built with each family's tokenizer; a bundle gets the dev
+        # and hostile sets, its own family's long texts and the one text whose stride tokenizers refuses
         rng = random.Random(SEED)
         filler = [w for l in open(os.path.join(ROOT, "models", "tools", "family-text.txt"), encoding="utf-8")
                   .read().splitlines()[:12] for w in l.split()]
         dev = json.load(open(os.path.join(GOLDEN_DIR, "sentences-dev.json"), encoding="utf-8"))
-        strides, longs = {}, []
+        strides, longs, family_longs = {}, [], {}
         for family, (_, tok) in toks.items():
+            family_longs[family] = []
             for text, stride, what in long_texts(family, tok, rng, filler):
                 boundary, straddle, n = describe_boundary(tok, text)
-                print(f"  long: {what}; {n} tokens; straddles={straddle}; stride {stride}; [{boundary}]")
+                windows = len(tok(text, truncation=True, return_overflowing_tokens=True, stride=stride)["input_ids"])
+                print(f"  long: {what}; {n} tokens; straddles={straddle}; stride {stride} -> {windows} windows; "
+                      f"[{boundary}]")
                 strides[text] = stride
                 longs.append(text)
+                family_longs[family].append(text)
         refused = longs[0].replace(LONG_OPENING, "Barack Obama visited Berlin with Emmanuel Macron", 1)
         strides[refused] = CONTENT  # tokenizers refuses stride >= content length (transformers passes it on)
         longs.append(refused)
@@ -536,8 +567,7 @@ def main():
         with open(SENTENCES_OUT, "w", encoding="utf-8") as f:
             json.dump(family_sentences, f, ensure_ascii=False, indent=0)
             f.write("\n")
-        texts = dev + family_sentences
-        print(len(texts), "texts:", len(dev), "dev,", len(HOSTILE), "hostile,", len(longs), "long")
+        print(len(dev), "dev,", len(HOSTILE), "hostile,", len(longs), "long texts")
 
         shutil.rmtree(MODELS_OUT, ignore_errors=True)
         summary, fallback_by_family = {}, {}
@@ -560,6 +590,7 @@ def main():
             how, diff = export(model, tok, os.path.join(d, "model.onnx"), head == "token")
             task = "token-classification" if head == "token" else "text-classification"
             pipe = pipeline(task, model=model, tokenizer=tok, device=-1)
+            texts = dev + HOSTILE + family_longs[family] + [refused]
             cases, fallback = record_cases(pipe, tok, model, texts, strides, head == "token")
             if head == "token":
                 fallback_by_family[family] = fallback
