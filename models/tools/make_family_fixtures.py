@@ -595,7 +595,6 @@ def main():
             f.write("\n")
         print(len(dev), "dev,", len(HOSTILE), "hostile,", len(longs), "long texts")
 
-        shutil.rmtree(MODELS_OUT, ignore_errors=True)
         summary, fallback_by_family = {}, {}
         # token classifiers first: their run tells whether the family's tokenizer triggers the fallback warning
         for bundle in sorted(BUNDLES, key=lambda b: BUNDLES[b][1] != "token"):
@@ -604,14 +603,17 @@ def main():
             t0 = time.time()
             print(f"[{bundle}] building")
             d = os.path.join(MODELS_OUT, bundle)
+            shutil.rmtree(d, ignore_errors=True)
             shutil.copytree(tok_dir, d)
             cfg, token_cls, seq_cls = FAMILIES[family][1](tok)
             cfg.id2label = dict(enumerate(labels))
             cfg.label2id = {l: i for i, l in enumerate(labels)}
             if problem:
                 cfg.problem_type = problem
+            model_cls = token_cls if head == "token" else seq_cls
+            cfg.architectures = [model_cls.__name__]
             torch.manual_seed(seed)
-            model = (token_cls if head == "token" else seq_cls)(cfg).eval()
+            model = model_cls(cfg).eval()
             model.config.save_pretrained(d)
             how, diff = export(model, tok, os.path.join(d, "model.onnx"), head == "token")
             task = "token-classification" if head == "token" else "text-classification"
@@ -646,7 +648,8 @@ def main():
               f"{how:11s} ORT diff {diff:.1e} fallback {fb}")
     for family in FAMILIES:
         print(f"  {family:12s} {tokenizer_summary(os.path.join(MODELS_OUT, family + ('-ner'), 'tokenizer.json'))}")
-    total = sum(os.path.getsize(os.path.join(dp, f)) for dp, _, fs in os.walk(MODELS_OUT) for f in fs)
+    total = sum(os.path.getsize(os.path.join(MODELS_OUT, b, f))
+                for b in BUNDLES for f in os.listdir(os.path.join(MODELS_OUT, b)))
     print(f"  models/families total {total} bytes ({total / 1e6:.2f} MB)")
 
 
