@@ -25,7 +25,7 @@ def main(out, bundles):
             for stride in sorted({0, 3, 8, max_length // 4}):
                 if stride >= max_length - tok.num_special_tokens_to_add():
                     continue
-                for _ in range(25):
+                for _ in range(12):
                     text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 160)))
                     enc = tok(text, truncation=True, max_length=max_length, stride=stride,
                               return_overflowing_tokens=True)

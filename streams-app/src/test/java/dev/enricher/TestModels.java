@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -59,9 +60,24 @@ public final class TestModels {
 
     /** {@code golden/<bundle>.dev.json}: what the transformers 5.17 pipelines answered for each dev sentence. */
     public static JsonNode golden(String bundle) {
-        try (InputStream in = TestModels.class.getResourceAsStream("/golden/" + bundle + ".dev.json")) {
+        return resource("/golden/" + bundle + ".dev.json");
+    }
+
+    /** The family bundles of {@code models/families/}, by tokenizer family: classifier and token classifier. */
+    public static final List<List<String>> FAMILIES = List.of(
+            List.of("roberta-sentiment", "roberta-ner"), List.of("xlmr-moderation-multilabel", "xlmr-ner"),
+            List.of("deberta-sentiment", "deberta-ner"), List.of("bert-cased-sentiment", "bert-cased-ner"),
+            List.of("distilbert-sentiment", "distilbert-ner"));
+
+    /** {@code golden/families/<bundle>.json}: what the transformers 5.17 pipelines answered for a family bundle. */
+    public static JsonNode familyGolden(String bundle) {
+        return resource("/golden/families/" + bundle + ".json");
+    }
+
+    private static JsonNode resource(String path) {
+        try (InputStream in = TestModels.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException("missing test resource golden/" + bundle + ".dev.json");
+                throw new IllegalStateException("missing test resource " + path);
             }
             return JSON.readTree(in);
         } catch (IOException e) {

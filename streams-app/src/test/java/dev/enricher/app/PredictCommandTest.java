@@ -82,6 +82,25 @@ class PredictCommandTest {
     }
 
     @Test
+    void exportFoldersOfEveryTokenizerFamilyRunUnchanged() throws Exception {
+        int compared = 0;
+        for (List<String> family : TestModels.FAMILIES) {
+            JsonNode classes = TestModels.familyGolden(family.get(0));
+            Run classified = predict(inputOf(classes), "--model", TestModels.bundle("families/" + family.get(0))
+                    .toString());
+            assertEquals(0, classified.exitCode(), classified.errors());
+            compared += compareLines(classes, "default", classified.lines(), false);
+            JsonNode entities = TestModels.familyGolden(family.get(1));
+            Run tagged = predict(inputOf(entities), "--model", TestModels.bundle("families/" + family.get(1))
+                    .toString(), "--aggregation", "average");
+            assertEquals(0, tagged.exitCode(), tagged.errors());
+            compared += compareLines(entities, "average", tagged.lines(), false);
+        }
+        System.out.println("predict command: " + compared + " lines of the five tokenizer families equal to "
+                + "transformers");
+    }
+
+    @Test
     void noneWithStrideIsRefused() {
         Run run = predict("{\"text\": \"x\"}\n", "--model", TestModels.bundle(TestModels.NER).toString(),
                 "--aggregation", "none", "--stride", "32");

@@ -13,16 +13,16 @@ import dev.enricher.avro.LabelScore;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.serde.ConfluentAvro;
 import dev.enricher.serde.InProcessSchemaRegistry;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Each tokenizer family's export folders, unchanged, in the running service on a real broker: every reference
@@ -33,19 +33,18 @@ class FamilyServiceIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int STRIDE = 16;
 
-    private static JsonNode golden(String bundle) throws Exception {
-        try (InputStream in = FamilyServiceIT.class.getResourceAsStream("/golden/families/" + bundle + ".json")) {
-            return JSON.readTree(in);
-        }
+    static Stream<List<String>> families() {
+        return TestModels.FAMILIES.stream();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"roberta", "xlmr", "deberta", "bert-cased", "distilbert"})
-    void exportFoldersOfEveryFamilyRunUnchanged(String family) throws Exception {
-        String classifier = family.equals("xlmr") ? "xlmr-moderation-multilabel" : family + "-sentiment";
-        String ner = family + "-ner";
-        JsonNode classes = golden(classifier);
-        JsonNode entities = golden(ner);
+    @MethodSource("families")
+    void exportFoldersOfEveryFamilyRunUnchanged(List<String> bundles) throws Exception {
+        String classifier = bundles.get(0);
+        String ner = bundles.get(1);
+        String family = ner.substring(0, ner.length() - "-ner".length());
+        JsonNode classes = TestModels.familyGolden(classifier);
+        JsonNode entities = TestModels.familyGolden(ner);
         int events = entities.get("cases").size();
         String prefix = KafkaTestSupport.uniquePrefix("family-" + family);
         KafkaTestSupport.broker().createTopics(2, prefix + "-in", prefix + "-out", prefix + "-dlq");

@@ -1,0 +1,114 @@
+package dev.enricher.tokenize;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.enricher.TestModels;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tokenizer files as older transformers releases wrote them are tokenized as transformers 5.17 tokenizes them:
+ * with the components its class rebuilds ({@code models/tools/make_legacy_tokenizer_vectors.py}).
+ */
+class TokenizerClassesTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int MAX_LENGTH = 64;
+
+    @TempDir
+    Path temp;
+
+    private static Path legacy() throws URISyntaxException {
+        return Path.of(TokenizerClassesTest.class.getResource("/tokenize/legacy").toURI());
+    }
+
+    private static String tokens(TokenWindow w) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < w.length(); i++) {
+            s.append(w.ids()[i]).append('@').append(w.special()[i] ? 0 : w.starts()[i]).append('-')
+                    .append(w.special()[i] ? 0 : w.ends()[i]).append(' ');
+        }
+        return s.toString();
+    }
+
+    private static String expected(JsonNode c) {
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < c.get("ids").size(); i++) {
+            JsonNode offsets = c.get("offsets").get(i);
+            s.append(c.get("ids").get(i).asLong()).append('@').append(offsets.get(0).asInt()).append('-')
+                    .append(offsets.get(1).asInt()).append(' ');
+        }
+        return s.toString();
+    }
+
+    @Test
+    void olderFilesTokenizeAsTransformers5RebuildsThem() throws Exception {
+        JsonNode vectors = JSON.readTree(legacy().resolve("vectors.json").toFile());
+        Map<String, Integer> differentAsWritten = new HashMap<>();
+        int compared = 0;
+        for (JsonNode c : vectors.get("cases")) {
+            String folder = c.get("folder").asText();
+            String text = c.get("text").asText();
+            Path file = legacy().resolve(folder).resolve("tokenizer.json");
+            try (TextTokenizer rebuilt = TextTokenizer.load(file, MAX_LENGTH, 0);
+                 TextTokenizer asWritten = TextTokenizer.load(alone(file, folder), MAX_LENGTH, 0)) {
+                assertEquals(c.get("tokenizer_class").asText(), rebuilt.className(), folder);
+                assertEquals(expected(c), tokens(rebuilt.encode(text).first()), folder + ": " + text);
+                if (!expected(c).equals(tokens(asWritten.encode(text).first()))) {
+                    differentAsWritten.merge(folder, 1, Integer::sum);
+                }
+                compared++;
+            }
+        }
+        // The fixtures matter: read as written, each folder's file tokenizes some text otherwise.
+        for (String folder : List.of("xlmr", "deberta", "roberta", "bert-cased", "distilbert")) {
+            assertTrue(differentAsWritten.getOrDefault(folder, 0) > 0, folder + " fixture changes nothing");
+        }
+        System.out.println("older tokenizer files: " + compared + " texts as transformers "
+                + vectors.get("transformers").asText() + " tokenizes them; as written, " + differentAsWritten
+                + " would differ");
+    }
+
+    /** A copy of the tokenizer file alone in a folder: no class to rebuild from, so it runs as written. */
+    private Path alone(Path file, String folder) throws IOException {
+        Path copy = temp.resolve(folder).resolve("tokenizer.json");
+        if (!Files.exists(copy)) {
+            Files.createDirectories(copy.getParent());
+            Files.copy(file, copy);
+        }
+        return copy;
+    }
+
+    @Test
+    void filesTransformers5WroteAreRebuiltUnchanged() throws IOException {
+        List<Path> bundles;
+        try (Stream<Path> listed = Files.list(TestModels.modelsDir().resolve("families"))) {
+            bundles = listed.filter(p -> Files.isRegularFile(p.resolve("tokenizer.json"))).sorted().toList();
+        }
+        assertTrue(bundles.size() >= 10, "family bundles: " + bundles);
+        for (Path bundle : bundles) {
+            JsonNode spec = JSON.readTree(bundle.resolve("tokenizer.json").toFile());
+            JsonNode config = JSON.readTree(bundle.resolve("tokenizer_config.json").toFile());
+            String modelType = JSON.readTree(bundle.resolve("config.json").toFile()).path("model_type").asText();
+            TokenizerClasses.Recipe recipe = TokenizerClasses.recipe(TokenizerClasses.className(config, modelType))
+                    .orElseThrow();
+            assertTrue(recipe != TokenizerClasses.Recipe.AS_WRITTEN, bundle + " has a class recipe");
+            ObjectNode rebuilt = TokenizerClasses.rebuild(spec, config, recipe);
+            for (String component : List.of("normalizer", "pre_tokenizer", "decoder", "post_processor", "model")) {
+                assertEquals(spec.get(component), rebuilt.get(component), bundle.getFileName() + " " + component);
+            }
+        }
+    }
+}
