@@ -4,7 +4,8 @@ truncation and a stride, as the token-classification pipeline asks for them, for
 
     python3 models/tools/make_window_vectors.py OUT.json models/BUNDLE...   (from the repository root)
 
-Texts are random words of one to several tokens, so that words straddle every window limit.
+Texts are random words of one to several tokens, so that words straddle every window limit, and special tokens
+typed in the text (matched from the added vocabulary).
 """
 import json, os, random, sys
 import tokenizers
@@ -13,7 +14,8 @@ from transformers import AutoTokenizer
 
 WORDS = ["alpha", "unbelievable", "Berlin", "x", "supercalifragilistic", "the", "antidisestablishment", "hello",
          "don't", "e-mail", "über", "naïve", "東京", "!!", "😀x", "Angela", "Merkel", "ﬁne", "Москва", "مرحبا",
-         "a.b.c", "(test)", "2026-11-30", "żółć", "\u200bzw", "co-operate"]
+         "a.b.c", "(test)", "2026-11-30", "żółć", "\u200bzw", "co-operate",
+         "<s>", "</s>", "<mask>", "<unk>", "[SEP]", "[CLS]", "[MASK]", "[UNK]"]  # special tokens typed in text
 
 
 def main(out, bundles):

@@ -78,7 +78,9 @@ public record ModelConfig(List<String> labels, Optional<String> problemType, int
         }
         if (maxLength < 3) {
             throw new BundleException(configFile, "expected 'max_position_embeddings' (or 'model_max_length' in "
-                    + "tokenizer_config.json) of at least 3, found " + maxLength);
+                    + "tokenizer_config.json) of at least 3 usable positions, found " + maxLength
+                    + (POSITIONS_AFTER_PADDING.contains(config.path("model_type").asText("")) ? " (positions after "
+                    + "the padding offset of model type '" + config.path("model_type").asText() + "')" : ""));
         }
         return new ModelConfig(List.copyOf(labels), problemType, (int) maxLength);
     }

@@ -1,5 +1,7 @@
 package dev.enricher.inference;
 
+import dev.enricher.inference.TokenClassification.CodePoints;
+import dev.enricher.tokenize.TextTokenizer;
 import dev.enricher.tokenize.TokenWindow;
 import dev.enricher.tokenize.Tokenized;
 import java.nio.file.Path;
@@ -64,27 +66,26 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
         return switch (options.windows()) {
             case TRUNCATE -> List.of(text.first());
             case FULL -> text.windows();
-            case TRANSFORMERS -> transformersWindows(text, tokenizer().maxLength(), tokenizer().stride());
+            case TRANSFORMERS -> transformersWindows(text, tokenizer());
         };
     }
 
     /**
-     * The windows transformers 5.17 runs for {@code stride}. Its tokenizer ({@code tokenizers} 0.23) encodes a
-     * text that needs truncation only up to the end of the pre-tokenizer word holding content token number
-     * {@code maxLength} (index {@code maxLength - 1}), then windows that prefix as usual: windows start every
+     * The windows transformers 5.17 runs for the tokenizer's stride. Its tokenizer ({@code tokenizers} 0.23)
+     * encodes a text that needs truncation only up to the end of the pre-tokenizer word holding content token
+     * number {@code maxLength} (index {@code maxLength - 1}; when that token and the next were matched from the
+     * added vocabulary, the first word after them), then windows that prefix as usual: windows start every
      * {@code contentPerWindow - stride} tokens and the last one stops at the prefix's end. Text past that word
-     * is never seen, as in transformers.
-     *
-     * @param maxLength tokens per window, special tokens included
+     * is never seen, as in transformers. Tokens without a word id end the prefix right after them.
      */
-    static List<TokenWindow> transformersWindows(Tokenized text, int maxLength, int stride) {
+    static List<TokenWindow> transformersWindows(Tokenized text, TextTokenizer tokenizer) {
         List<TokenWindow> all = text.windows();
         if (all.size() < 2) {
             return all;
         }
         int perWindow = all.get(0).contentTokens();
-        int step = perWindow - stride;
-        int end = prefixEnd(all, maxLength - 1, step);
+        int step = perWindow - tokenizer.stride();
+        int end = prefixEnd(new CodePoints(text.text()), all, tokenizer.maxLength() - 1, step, tokenizer);
         List<TokenWindow> used = new ArrayList<>();
         for (int w = 0; w < all.size(); w++) {
             int start = w * step;
@@ -99,10 +100,13 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
 
     /**
      * Number of content tokens up to the end of the word holding content token {@code index} of the whole
-     * text (all tokens when the text has fewer), given windows that start every {@code step} content tokens.
+     * text, or of the first word after it when it was matched from the added vocabulary (all tokens when the
+     * text has fewer), given windows that start every {@code step} content tokens.
      */
-    private static int prefixEnd(List<TokenWindow> windows, int index, int step) {
+    private static int prefixEnd(CodePoints text, List<TokenWindow> windows, int index, int step,
+                                 TextTokenizer tokenizer) {
         List<Integer> words = new ArrayList<>(); // word of each content token of the whole text
+        List<Boolean> added = new ArrayList<>();
         for (int w = 0; w < windows.size(); w++) {
             TokenWindow window = windows.get(w);
             int position = w * step;
@@ -110,16 +114,22 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
                 if (!window.special()[i]) {
                     if (position == words.size()) {
                         words.add(window.words()[i]);
+                        added.add(tokenizer.isAddedToken(window.ids()[i],
+                                text.slice(window.starts()[i], window.ends()[i])));
                     }
                     position++;
                 }
             }
         }
-        if (index >= words.size()) {
+        int at = index;
+        while (at < words.size() && added.get(at)) {
+            at++;
+        }
+        if (at >= words.size()) {
             return words.size();
         }
-        int word = words.get(index);
-        int end = index + 1;
+        int word = words.get(at);
+        int end = at + 1;
         while (word >= 0 && end < words.size() && words.get(end) == word) {
             end++;
         }

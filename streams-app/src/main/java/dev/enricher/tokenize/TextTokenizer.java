@@ -5,11 +5,13 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -49,6 +51,8 @@ public final class TextTokenizer implements AutoCloseable {
     private final Optional<TokensToString> tokensToString;
     private final String decoderProblem;
     private final String className;
+    /** Content of each added-vocabulary token, by id. */
+    private final Map<Long, String> addedTokens;
 
     private TextTokenizer(HuggingFaceTokenizer tokenizer, int maxLength, int stride, JsonNode spec,
                           Optional<String> configuredUnkToken, String className) {
@@ -58,6 +62,11 @@ public final class TextTokenizer implements AutoCloseable {
         this.stride = stride;
         JsonNode model = spec.path("model");
         this.unkTokenId = unkTokenId(spec, configuredUnkToken);
+        Map<Long, String> added = new HashMap<>();
+        for (JsonNode token : spec.path("added_tokens")) {
+            added.put(token.path("id").asLong(), token.path("content").asText());
+        }
+        this.addedTokens = Map.copyOf(added);
         this.wordAware = !model.path("continuing_subword_prefix").asText("").isEmpty();
         TokensToString joiner = null;
         String problem = null;
@@ -87,9 +96,9 @@ public final class TextTokenizer implements AutoCloseable {
                     + " (maximum length " + maxLength + " minus special tokens), got " + stride);
         }
         JsonNode written = readJson(tokenizerJson);
-        JsonNode config = readJsonIfPresent(tokenizerJson.resolveSibling("tokenizer_config.json"));
-        String modelType = readJsonIfPresent(tokenizerJson.resolveSibling("config.json")).path("model_type").asText("");
-        String className = TokenizerClasses.className(config, modelType);
+        JsonNode config = classArguments(tokenizerJson);
+        String className = TokenizerClasses.className(config,
+                readJsonIfPresent(tokenizerJson.resolveSibling("config.json")));
         Optional<TokenizerClasses.Recipe> recipe = TokenizerClasses.recipe(className);
         if (recipe.isEmpty()) {
             LOG.warn("{}: tokenizer class {} is used as tokenizer.json describes it; transformers 5.17 rebuilds its "
@@ -97,7 +106,15 @@ public final class TextTokenizer implements AutoCloseable {
                     + "BERT, DistilBERT, ELECTRA, RoBERTa, XLM-RoBERTa and DeBERTa-v2 classes: tokens may differ from "
                     + "transformers' if the file was written by an older release", tokenizerJson, className);
         }
-        JsonNode spec = TokenizerClasses.rebuild(written, config, recipe.orElse(TokenizerClasses.Recipe.AS_WRITTEN));
+        TokenizerClasses.Recipe used = recipe.orElse(TokenizerClasses.Recipe.AS_WRITTEN);
+        JsonNode spec;
+        try {
+            spec = TokenizerClasses.rebuild(written, config, used);
+        } catch (IllegalArgumentException e) {
+            throw new IOException(tokenizerJson + ": as tokenizer class " + className + ": " + e.getMessage(), e);
+        }
+        Optional<String> unkToken = TokenizerClasses.specialToken(config, "unk_token")
+                .or(() -> TokenizerClasses.defaultUnkToken(used));
         Map<String, String> options = Map.of("padding", "false", "truncation", "true",
                 "maxLength", Integer.toString(maxLength), "stride", Integer.toString(stride),
                 "withOverflowingTokens", "true", "addSpecialTokens", "true");
@@ -108,7 +125,7 @@ public final class TextTokenizer implements AutoCloseable {
             throw new IOException(tokenizerJson + ": the tokenizers library rejected it (as tokenizer class "
                     + className + "): " + e.getMessage(), e);
         }
-        return new TextTokenizer(native_, maxLength, stride, spec, configuredToken(config, "unk_token"), className);
+        return new TextTokenizer(native_, maxLength, stride, spec, unkToken, className);
     }
 
     private static JsonNode readJson(Path file) throws IOException {
@@ -119,16 +136,29 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
-    /** The file's JSON, or an empty object when there is no such file. */
+    /** The file's JSON object, or an empty object when there is no such file. */
     private static JsonNode readJsonIfPresent(Path file) throws IOException {
-        return Files.isRegularFile(file) ? readJson(file) : JSON.createObjectNode();
+        if (!Files.isRegularFile(file)) {
+            return JSON.createObjectNode();
+        }
+        JsonNode node = readJson(file);
+        if (!node.isObject()) {
+            throw new IOException(file + ": expected a JSON object");
+        }
+        return node;
     }
 
-    /** A special token of {@code tokenizer_config.json}: a string, or an AddedToken saved as {"content": ...}. */
-    private static Optional<String> configuredToken(JsonNode config, String key) {
-        JsonNode token = config.path(key);
-        return Optional.ofNullable(token.isObject() ? token.path("content").asText(null)
-                : token.isTextual() ? token.asText() : null);
+    /**
+     * The tokenizer class's arguments as transformers reads them: {@code tokenizer_config.json}, whose special
+     * tokens {@code special_tokens_map.json} overrides when the config has no {@code added_tokens_decoder}.
+     */
+    private static JsonNode classArguments(Path tokenizerJson) throws IOException {
+        ObjectNode config = (ObjectNode) readJsonIfPresent(tokenizerJson.resolveSibling("tokenizer_config.json"));
+        JsonNode specialTokens = readJsonIfPresent(tokenizerJson.resolveSibling("special_tokens_map.json"));
+        if (!config.has("added_tokens_decoder")) {
+            specialTokens.fields().forEachRemaining(e -> config.set(e.getKey(), e.getValue()));
+        }
+        return config;
     }
 
     /**
@@ -148,6 +178,17 @@ public final class TextTokenizer implements AutoCloseable {
         }
         String unk = model.path("unk_token").asText(null);
         return unk == null ? -1 : TokenizerClasses.idOf(spec, unk);
+    }
+
+    /**
+     * True when a token was matched from the added vocabulary (special tokens typed in the text, user-added
+     * tokens) rather than made by the model: an added id, and for the unknown token also its own text.
+     *
+     * @param text the token's span of the original text
+     */
+    public boolean isAddedToken(long id, String text) {
+        String content = addedTokens.get(id);
+        return content != null && (id != unkTokenId || content.equals(text));
     }
 
     /** The transformers tokenizer class this tokenizer reproduces, e.g. {@code XLMRobertaTokenizer}. */

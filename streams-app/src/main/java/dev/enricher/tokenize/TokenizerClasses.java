@@ -15,18 +15,23 @@ import java.util.Optional;
  * release can hold other components; this class rebuilds them the same way, so the service tokenizes as
  * transformers 5.17 does. Stateless.
  */
-public final class TokenizerClasses {
+final class TokenizerClasses {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
     /** The constructors reproduced here. */
-    public enum Recipe { BERT, ROBERTA, XLM_ROBERTA, DEBERTA_V2, AS_WRITTEN }
+    enum Recipe { BERT, ROBERTA, XLM_ROBERTA, DEBERTA_V2, AS_WRITTEN }
 
-    /** Class names of {@code tokenizer_class} (without {@code Fast}) and the recipe transformers 5.17 runs. */
+    /**
+     * Class names of {@code tokenizer_class} (without {@code Fast}) and the recipe transformers 5.17 runs: only a
+     * class that defines its own {@code __init__} is rebuilt ({@code convert_to_native_format}); aliases of such
+     * a class ({@code ElectraTokenizer} is {@code BertTokenizer}) are rebuilt as it is.
+     */
     private static final Map<String, Recipe> BY_CLASS = Map.ofEntries(
             Map.entry("BertTokenizer", Recipe.BERT),
             Map.entry("DistilBertTokenizer", Recipe.BERT),
             Map.entry("ElectraTokenizer", Recipe.BERT),
-            Map.entry("ConvBertTokenizer", Recipe.BERT),
+            // Subclasses without their own constructor (ConvBertTokenizer, ...) run tokenizer.json as written.
+            Map.entry("ConvBertTokenizer", Recipe.AS_WRITTEN),
             Map.entry("RobertaTokenizer", Recipe.ROBERTA),
             Map.entry("XLMRobertaTokenizer", Recipe.XLM_ROBERTA),
             Map.entry("DebertaV2Tokenizer", Recipe.DEBERTA_V2),
@@ -41,13 +46,18 @@ public final class TokenizerClasses {
 
     private TokenizerClasses() {}
 
-    /** The class a folder's tokenizer is loaded as: {@code tokenizer_class}, else the model type's default. */
-    public static String className(JsonNode tokenizerConfig, String modelType) {
-        String name = tokenizerConfig.path("tokenizer_class").asText("");
-        if (!name.isEmpty()) {
-            return name;
+    /**
+     * The class a folder's tokenizer is loaded as: {@code tokenizer_class} of {@code tokenizer_config.json}, else
+     * of {@code config.json}, else the default of the model type.
+     */
+    static String className(JsonNode tokenizerConfig, JsonNode modelConfig) {
+        for (JsonNode config : new JsonNode[] {tokenizerConfig, modelConfig}) {
+            String name = config.path("tokenizer_class").asText("");
+            if (!name.isEmpty()) {
+                return name;
+            }
         }
-        return switch (BY_MODEL_TYPE.getOrDefault(modelType, Recipe.AS_WRITTEN)) {
+        return switch (BY_MODEL_TYPE.getOrDefault(modelConfig.path("model_type").asText(""), Recipe.AS_WRITTEN)) {
             case BERT -> "BertTokenizer";
             case ROBERTA -> "RobertaTokenizer";
             case XLM_ROBERTA -> "XLMRobertaTokenizer";
@@ -57,7 +67,7 @@ public final class TokenizerClasses {
     }
 
     /** The recipe of a class, empty when transformers rebuilds it in a way not reproduced here. */
-    public static Optional<Recipe> recipe(String className) {
+    static Optional<Recipe> recipe(String className) {
         String base = className.endsWith("Fast") ? className.substring(0, className.length() - 4) : className;
         return Optional.ofNullable(BY_CLASS.get(base));
     }
@@ -65,15 +75,17 @@ public final class TokenizerClasses {
     /**
      * The tokenizer spec transformers 5.17 runs: a copy of {@code spec} with the class's components.
      *
-     * @param config the {@code tokenizer_config.json} object (the class's arguments), empty when absent
+     * @param config the class's arguments: {@code tokenizer_config.json}, empty when absent
+     * @throws IllegalArgumentException naming the key when a special token the class needs has no id (transformers
+     *     would add it as a new token, which the model has no embedding for)
      */
-    public static ObjectNode rebuild(JsonNode spec, JsonNode config, Recipe recipe) {
+    static ObjectNode rebuild(JsonNode spec, JsonNode config, Recipe recipe) {
         ObjectNode out = spec.deepCopy();
         if (recipe == Recipe.AS_WRITTEN) {
             return out;
         }
         Arguments args = new Arguments(config);
-        JsonNode model = spec.path("model");
+        JsonNode model = out.path("model");
         switch (recipe) {
             case BERT -> {
                 String unk = args.token("unk_token", "[UNK]");
@@ -90,8 +102,8 @@ public final class TokenizerClasses {
                 out.set("normalizer", normalizer);
                 out.set("pre_tokenizer", object("type", "BertPreTokenizer"));
                 out.set("decoder", object("type", "WordPiece").put("prefix", "##").put("cleanup", true));
-                out.set("post_processor", template(spec, cls, orDefault(idOf(spec, cls), 2), sep,
-                        orDefault(idOf(spec, sep), 3), true));
+                out.set("post_processor", template(cls, required(spec, "cls_token", cls), sep,
+                        required(spec, "sep_token", sep), true));
             }
             case ROBERTA -> {
                 boolean prefixSpace = args.flag("add_prefix_space", false);
@@ -112,21 +124,22 @@ public final class TokenizerClasses {
                 out.set("decoder", object("type", "ByteLevel").put("add_prefix_space", true)
                         .put("trim_offsets", true).put("use_regex", true));
                 ObjectNode post = object("type", "RobertaProcessing");
-                post.set("sep", NODES.arrayNode().add(sep).add((int) idOf(spec, sep)));
-                post.set("cls", NODES.arrayNode().add(cls).add((int) idOf(spec, cls)));
+                post.set("sep", NODES.arrayNode().add(sep).add(required(spec, "sep_token", sep)));
+                post.set("cls", NODES.arrayNode().add(cls).add(required(spec, "cls_token", cls)));
                 post.put("trim_offsets", trimOffsets).put("add_prefix_space", prefixSpace);
                 out.set("post_processor", post);
             }
             case XLM_ROBERTA -> {
                 String scheme = args.flag("add_prefix_space", true) ? "always" : "never";
                 out.set("model", unigram(model, 3));
-                out.set("normalizer", precompiled(spec.path("normalizer")).orElse(NODES.nullNode()));
+                out.set("normalizer", precompiled(out.path("normalizer")).orElse(NODES.nullNode()));
                 ArrayNode pre = NODES.arrayNode().add(object("type", "WhitespaceSplit")).add(metaspace(scheme));
                 out.set("pre_tokenizer", object("type", "Sequence").set("pretokenizers", pre));
                 out.set("decoder", metaspace(scheme));
                 String bos = args.token("bos_token", "<s>");
                 String eos = args.token("eos_token", "</s>");
-                out.set("post_processor", template(spec, bos, idOf(spec, bos), eos, idOf(spec, eos), false));
+                out.set("post_processor", template(bos, required(spec, "bos_token", bos), eos,
+                        required(spec, "eos_token", eos), false));
             }
             case DEBERTA_V2 -> {
                 String unk = args.token("unk_token", "[UNK]");
@@ -150,8 +163,8 @@ public final class TokenizerClasses {
                 out.set("decoder", metaspace(scheme));
                 String cls = args.token("cls_token", "[CLS]");
                 String sep = args.token("sep_token", "[SEP]");
-                out.set("post_processor", template(spec, cls, orDefault(idOf(spec, cls), 0), sep,
-                        orDefault(idOf(spec, sep), 0), true));
+                out.set("post_processor", template(cls, required(spec, "cls_token", cls), sep,
+                        required(spec, "sep_token", sep), true));
             }
             default -> throw new IllegalStateException(recipe.name());
         }
@@ -165,14 +178,37 @@ public final class TokenizerClasses {
             return v.isBoolean() ? v.asBoolean() : otherwise;
         }
 
-        /** A special token: a string, or an AddedToken saved as {@code {"content": ...}}. */
         String token(String key, String otherwise) {
-            JsonNode v = config.path(key);
-            if (v.isTextual()) {
-                return v.asText();
-            }
-            return v.isObject() && v.path("content").isTextual() ? v.get("content").asText() : otherwise;
+            return specialToken(config, key).orElse(otherwise);
         }
+    }
+
+    /** A special token of a tokenizer config: a string, or an AddedToken saved as {@code {"content": ...}}. */
+    static Optional<String> specialToken(JsonNode config, String key) {
+        JsonNode v = config.path(key);
+        if (v.isObject()) {
+            v = v.path("content");
+        }
+        return v.isTextual() ? Optional.of(v.asText()) : Optional.empty();
+    }
+
+    /** The unknown token a class uses when its config names none. */
+    static Optional<String> defaultUnkToken(Recipe recipe) {
+        return switch (recipe) {
+            case BERT, DEBERTA_V2 -> Optional.of("[UNK]");
+            case ROBERTA, XLM_ROBERTA -> Optional.of("<unk>");
+            case AS_WRITTEN -> Optional.empty();
+        };
+    }
+
+    /** The id of a special token the class's post-processor needs. */
+    private static int required(JsonNode spec, String key, String token) {
+        long id = idOf(spec, token);
+        if (id < 0) {
+            throw new IllegalArgumentException(key + " '" + token + "' (tokenizer_config.json, or the class default) "
+                    + "is neither an added token nor in the vocabulary of tokenizer.json");
+        }
+        return (int) id; // vocabulary ids fit an int, as tokenizer.json stores them
     }
 
     private static ObjectNode object(String key, String value) {
@@ -191,18 +227,24 @@ public final class TokenizerClasses {
                 .put("split", true);
     }
 
-    /** The file's SentencePiece charsmap normalizer, alone or inside a sequence. */
+    /** The file's SentencePiece charsmap normalizer, alone or directly inside a sequence, as transformers finds it. */
     private static Optional<JsonNode> precompiled(JsonNode normalizer) {
-        if (normalizer.path("type").asText("").equals("Precompiled") && normalizer.has("precompiled_charsmap")) {
-            return Optional.of(normalizer);
-        }
-        for (JsonNode n : normalizer.path("normalizers")) {
-            Optional<JsonNode> found = precompiled(n);
-            if (found.isPresent()) {
-                return found;
+        JsonNode[] candidates = normalizer.path("type").asText("").equals("Sequence")
+                ? iterable(normalizer.path("normalizers")) : new JsonNode[] {normalizer};
+        for (JsonNode n : candidates) {
+            if (n.path("type").asText("").equals("Precompiled") && n.has("precompiled_charsmap")) {
+                return Optional.of(n);
             }
         }
         return Optional.empty();
+    }
+
+    private static JsonNode[] iterable(JsonNode array) {
+        JsonNode[] out = new JsonNode[array.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = array.get(i);
+        }
+        return out;
     }
 
     /** DeBERTa-v2's unknown id: the position of {@code (unk_token, 0.0)} in the vocabulary, else its argument. */
@@ -218,8 +260,7 @@ public final class TokenizerClasses {
     }
 
     /** A template {@code first $A last} (pair: {@code first $A last [last] $B last}) as the classes build it. */
-    private static ObjectNode template(JsonNode spec, String first, long firstId, String last, long lastId,
-                                       boolean bertPair) {
+    private static ObjectNode template(String first, int firstId, String last, int lastId, boolean bertPair) {
         ArrayNode single = NODES.arrayNode().add(special(first, 0)).add(sequence("A", 0)).add(special(last, 0));
         ArrayNode pair = NODES.arrayNode().add(special(first, 0)).add(sequence("A", 0)).add(special(last, 0));
         if (bertPair) {
@@ -245,15 +286,11 @@ public final class TokenizerClasses {
         return NODES.objectNode().set("Sequence", object("id", id).put("type_id", typeId));
     }
 
-    private static ObjectNode specialToken(String token, long id) {
+    private static ObjectNode specialToken(String token, int id) {
         ObjectNode node = object("id", token);
-        node.set("ids", NODES.arrayNode().add((int) id)); // ids fit an int; JSON nodes compare by type
+        node.set("ids", NODES.arrayNode().add(id));
         node.set("tokens", NODES.arrayNode().add(token));
         return node;
-    }
-
-    private static long orDefault(long id, long otherwise) {
-        return id >= 0 ? id : otherwise;
     }
 
     /** The id of a token as transformers finds it: added tokens first, then the vocabulary; -1 when absent. */

@@ -5,6 +5,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -43,6 +44,7 @@ public interface TokensToString {
                 case "WordPiece" -> new WordPieceDecoder(decoder.path("prefix").asText("##"),
                         decoder.path("cleanup").asBoolean(true));
                 case "ByteLevel" -> new ByteLevelDecoder();
+                // Files older than tokenizers 0.14 say add_prefix_space instead of prepend_scheme.
                 case "Metaspace" -> new MetaspaceDecoder(replacement(decoder),
                         !decoder.path("prepend_scheme").asText("always").equals("never")
                                 && decoder.path("add_prefix_space").asBoolean(true));
@@ -50,8 +52,14 @@ public interface TokensToString {
                 case "Replace" -> new ReplaceDecoder(replacePattern(decoder), decoder.path("content").asText(""));
                 case "ByteFallback" -> new ByteFallbackDecoder();
                 case "Fuse" -> tokens -> List.of(String.join("", tokens));
-                case "Strip" -> new StripDecoder(decoder.path("content").asText(" "), decoder.path("start").asInt(0),
-                        decoder.path("stop").asInt(0));
+                case "Strip" -> {
+                    String content = decoder.path("content").asText(" ");
+                    if (content.codePointCount(0, content.length()) != 1) {
+                        throw new IllegalArgumentException("Strip decoder content must be one character, found '"
+                                + content + "'");
+                    }
+                    yield new StripDecoder(content, decoder.path("start").asInt(0), decoder.path("stop").asInt(0));
+                }
                 case "Sequence" -> {
                     List<Step> steps = new ArrayList<>();
                     for (JsonNode d : decoder.path("decoders")) {
@@ -201,7 +209,7 @@ public interface TokensToString {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             List<String> out = new ArrayList<>(tokens.size());
-            String literal = java.util.regex.Matcher.quoteReplacement(content);
+            String literal = Matcher.quoteReplacement(content);
             for (String token : tokens) {
                 out.add(pattern.matcher(token).replaceAll(literal));
             }
@@ -247,17 +255,17 @@ public interface TokensToString {
             }
         }
 
-        /** The byte of a {@code <0xHH>} token, or -1. */
+        /** The byte of a {@code <0xHH>} token (ASCII hex digits only), or -1. */
         private static int byteToken(String token) {
             if (token.length() != 6 || !token.startsWith("<0x") || token.charAt(5) != '>') {
                 return -1;
             }
-            try {
-                return Integer.parseInt(token.substring(3, 5), 16);
-            } catch (NumberFormatException e) {
-                return -1;
-            }
+            int high = HEX.indexOf(Character.toUpperCase(token.charAt(3)));
+            int low = HEX.indexOf(Character.toUpperCase(token.charAt(4)));
+            return high < 0 || low < 0 ? -1 : high * 16 + low;
         }
+
+        private static final String HEX = "0123456789ABCDEF";
     }
 
     /** Strips up to {@code start} leading and {@code stop} trailing {@code content} characters from each token. */

@@ -49,8 +49,8 @@ class WindowParityTest {
                     throw new IllegalStateException(e);
                 }
             });
-            List<TokenWindow> windows = NerPipeline.transformersWindows(
-                    tokenizer.encode(c.get("text").asText()), maxLength, stride);
+            List<TokenWindow> windows = NerPipeline.transformersWindows(tokenizer.encode(c.get("text").asText()),
+                    tokenizer);
             JsonNode expected = c.get("windows");
             String where = bundle + " max_length " + maxLength + " stride " + stride + ": " + c.get("text").asText();
             assertEquals(expected.size(), windows.size(), where + " window count");

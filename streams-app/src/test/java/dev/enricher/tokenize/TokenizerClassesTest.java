@@ -101,8 +101,8 @@ class TokenizerClassesTest {
         for (Path bundle : bundles) {
             JsonNode spec = JSON.readTree(bundle.resolve("tokenizer.json").toFile());
             JsonNode config = JSON.readTree(bundle.resolve("tokenizer_config.json").toFile());
-            String modelType = JSON.readTree(bundle.resolve("config.json").toFile()).path("model_type").asText();
-            TokenizerClasses.Recipe recipe = TokenizerClasses.recipe(TokenizerClasses.className(config, modelType))
+            JsonNode modelConfig = JSON.readTree(bundle.resolve("config.json").toFile());
+            TokenizerClasses.Recipe recipe = TokenizerClasses.recipe(TokenizerClasses.className(config, modelConfig))
                     .orElseThrow();
             assertTrue(recipe != TokenizerClasses.Recipe.AS_WRITTEN, bundle + " has a class recipe");
             ObjectNode rebuilt = TokenizerClasses.rebuild(spec, config, recipe);
@@ -110,5 +110,43 @@ class TokenizerClassesTest {
                 assertEquals(spec.get(component), rebuilt.get(component), bundle.getFileName() + " " + component);
             }
         }
+    }
+
+    /** A copy of a legacy folder with its tokenizer_config.json edited; returns its tokenizer.json. */
+    private Path withConfig(String folder, String key, String value) throws Exception {
+        Path dir = Files.createDirectories(temp.resolve(folder + "-" + key));
+        for (String file : List.of("tokenizer.json", "config.json", "tokenizer_config.json")) {
+            Files.copy(legacy().resolve(folder).resolve(file), dir.resolve(file));
+        }
+        ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("tokenizer_config.json").toFile());
+        config.put(key, value);
+        JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+        return dir.resolve("tokenizer.json");
+    }
+
+    @Test
+    void aSubclassWithoutItsOwnConstructorRunsTheFileAsWritten() throws Exception {
+        // transformers rebuilds only classes defining __init__: ConvBertTokenizer keeps the file's normalizer,
+        // which (in this older file) disagrees with do_lower_case.
+        Path file = withConfig("bert-cased", "tokenizer_class", "ConvBertTokenizer");
+        try (TextTokenizer convBert = TextTokenizer.load(file, MAX_LENGTH, 0);
+             TextTokenizer asWritten = TextTokenizer.load(alone(legacy().resolve("bert-cased/tokenizer.json"),
+                     "bert-cased"), MAX_LENGTH, 0);
+             TextTokenizer bert = TextTokenizer.load(legacy().resolve("bert-cased/tokenizer.json"), MAX_LENGTH, 0)) {
+            String text = "Angela Merkel visited Berlin.";
+            assertEquals("ConvBertTokenizer", convBert.className());
+            assertArrayEquals(asWritten.encode(text).first().ids(), convBert.encode(text).first().ids());
+            assertTrue(!java.util.Arrays.equals(bert.encode(text).first().ids(), convBert.encode(text).first().ids()),
+                    "the fixture's file and class disagree");
+        }
+    }
+
+    @Test
+    void aSpecialTokenTheVocabularyLacksFailsNamingTheKey() throws Exception {
+        Path file = withConfig("xlmr", "bos_token", "<start>");
+        IOException e = org.junit.jupiter.api.Assertions.assertThrows(IOException.class,
+                () -> TextTokenizer.load(file, MAX_LENGTH, 0));
+        assertTrue(e.getMessage().contains("bos_token '<start>'") && e.getMessage().contains("XLMRobertaTokenizer")
+                && e.getMessage().contains(file.toString()), e.getMessage());
     }
 }
