@@ -8,8 +8,6 @@ import dev.enricher.inference.Pipeline;
 import dev.enricher.tokenize.TextTokenizer;
 import dev.enricher.tokenize.TokenWindow;
 import dev.enricher.tokenize.Tokenized;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -59,12 +57,7 @@ final class InferenceBench {
     }
 
     private static boolean sameTokenization(TextTokenizer a, TextTokenizer b, ClassifierPipeline c, NerPipeline n) {
-        try {
-            return a.maxLength() == b.maxLength()
-                    && TextTokenizer.sameFile(c.bundle().tokenizerFile(), n.bundle().tokenizerFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return a.encodesLike(b);
     }
 
     /** True when both models read the same token ids, so the engine tokenizes once. */

@@ -16,8 +16,6 @@ import dev.enricher.inference.SequenceClassification;
 import dev.enricher.inference.TokenClassification;
 import dev.enricher.tokenize.TextTokenizer;
 import dev.enricher.tokenize.Tokenized;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -166,13 +164,7 @@ public final class EnrichmentEngine implements AutoCloseable {
     private static boolean sameTokenization(ClassifierPipeline c, NerPipeline n) {
         TextTokenizer a = c.tokenizer();
         TextTokenizer b = n.tokenizer();
-        boolean strideMatters = c.options().longText() != SequenceClassification.LongText.TRUNCATE;
-        try {
-            return a.maxLength() == b.maxLength() && (!strideMatters || a.stride() == b.stride())
-                    && TextTokenizer.sameFile(c.bundle().tokenizerFile(), n.bundle().tokenizerFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return a.encodesLike(b);
     }
 
     private static ModelProvenance provenance(String task, Pipeline<?> p) {

@@ -73,10 +73,10 @@ public final class NerPipeline extends Pipeline<TokenClassification.Result> {
     /**
      * The windows transformers 5.17 runs for the tokenizer's stride. Its tokenizer ({@code tokenizers} 0.23)
      * encodes a text that needs truncation only up to the end of the pre-tokenizer word holding content token
-     * number {@code maxLength} (index {@code maxLength - 1}; when that token and the next were matched from the
-     * added vocabulary, the first word after them), then windows that prefix as usual: windows start every
-     * {@code contentPerWindow - stride} tokens and the last one stops at the prefix's end. Text past that word
-     * is never seen, as in transformers. Tokens without a word id end the prefix right after them.
+     * number {@code maxLength} (index {@code maxLength - 1}), or, when tokens from there on were matched from the
+     * added vocabulary, of the first token after them that was not; then it windows that prefix as usual:
+     * windows start every {@code contentPerWindow - stride} tokens and the last one stops at the prefix's end.
+     * Text past that word is never seen, as in transformers. A token without a word id ends the prefix.
      */
     static List<TokenWindow> transformersWindows(Tokenized text, TextTokenizer tokenizer) {
         List<TokenWindow> all = text.windows();

@@ -51,6 +51,8 @@ public final class TextTokenizer implements AutoCloseable {
     private final Optional<TokensToString> tokensToString;
     private final String decoderProblem;
     private final String className;
+    /** The tokenizer spec the native tokenizer was built from (after the class rebuild); never mutated. */
+    private final JsonNode spec;
     /** Content of each added-vocabulary token, by id. */
     private final Map<Long, String> addedTokens;
 
@@ -58,6 +60,7 @@ public final class TextTokenizer implements AutoCloseable {
                           Optional<String> configuredUnkToken, String className) {
         this.tokenizer = tokenizer;
         this.className = className;
+        this.spec = spec;
         this.maxLength = maxLength;
         this.stride = stride;
         JsonNode model = spec.path("model");
@@ -275,8 +278,11 @@ public final class TextTokenizer implements AutoCloseable {
         tokenizer.close();
     }
 
-    /** True when two tokenizer files would encode every text identically at the same length and stride. */
-    public static boolean sameFile(Path a, Path b) throws IOException {
-        return a.toRealPath().equals(b.toRealPath()) || Files.mismatch(a, b) == -1;
+    /**
+     * True when both encode every text identically, windows included: the same tokenizer as transformers runs
+     * it (file and class arguments), length and stride.
+     */
+    public boolean encodesLike(TextTokenizer other) {
+        return spec.equals(other.spec) && maxLength == other.maxLength && stride == other.stride;
     }
 }

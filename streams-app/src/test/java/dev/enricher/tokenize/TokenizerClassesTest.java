@@ -113,13 +113,13 @@ class TokenizerClassesTest {
     }
 
     /** A copy of a legacy folder with its tokenizer_config.json edited; returns its tokenizer.json. */
-    private Path withConfig(String folder, String key, String value) throws Exception {
+    private Path withConfig(String folder, String key, Object value) throws Exception {
         Path dir = Files.createDirectories(temp.resolve(folder + "-" + key));
         for (String file : List.of("tokenizer.json", "config.json", "tokenizer_config.json")) {
             Files.copy(legacy().resolve(folder).resolve(file), dir.resolve(file));
         }
         ObjectNode config = (ObjectNode) JSON.readTree(dir.resolve("tokenizer_config.json").toFile());
-        config.put(key, value);
+        config.set(key, JSON.valueToTree(value));
         JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
         return dir.resolve("tokenizer.json");
     }
@@ -148,5 +148,19 @@ class TokenizerClassesTest {
                 () -> TextTokenizer.load(file, MAX_LENGTH, 0));
         assertTrue(e.getMessage().contains("bos_token '<start>'") && e.getMessage().contains("XLMRobertaTokenizer")
                 && e.getMessage().contains(file.toString()), e.getMessage());
+    }
+
+    @Test
+    void tokensAreSharedOnlyBetweenTokenizersThatEncodeAlike() throws Exception {
+        Path cased = legacy().resolve("bert-cased/tokenizer.json");
+        Path lowerCased = withConfig("bert-cased", "do_lower_case", true);
+        try (TextTokenizer a = TextTokenizer.load(cased, MAX_LENGTH, 0);
+             TextTokenizer sameFileSameClass = TextTokenizer.load(cased, MAX_LENGTH, 0);
+             TextTokenizer otherArguments = TextTokenizer.load(lowerCased, MAX_LENGTH, 0);
+             TextTokenizer otherStride = TextTokenizer.load(cased, MAX_LENGTH, 8)) {
+            assertTrue(a.encodesLike(sameFileSameClass));
+            assertTrue(!a.encodesLike(otherArguments), "same tokenizer.json, other do_lower_case");
+            assertTrue(!a.encodesLike(otherStride));
+        }
     }
 }
