@@ -1,12 +1,11 @@
 package dev.enricher.inference;
 
 import static dev.enricher.inference.GoldenParityTest.CPU;
-import static dev.enricher.inference.GoldenParityTest.SCORE_TOLERANCE;
 import static dev.enricher.inference.GoldenParityTest.assertEntities;
+import static dev.enricher.inference.GoldenParityTest.assertScores;
 import static dev.enricher.inference.GoldenParityTest.cases;
 import static dev.enricher.inference.GoldenParityTest.longs;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,14 +72,7 @@ class FamilyParityTest {
                     JsonNode c = cases.get(i);
                     String where = bundle.getFileName() + " case " + i + " function " + function.id();
                     assertArrayEquals(longs(c.get("input_ids_truncated")), encoded.get(i).first().ids(), where + " ids");
-                    JsonNode expected = c.get("pipeline").get(function.id());
-                    List<LabelScore> actual = results.get(i).scores();
-                    assertEquals(expected.size(), actual.size(), where + " label count");
-                    for (int k = 0; k < actual.size(); k++) {
-                        assertEquals(expected.get(k).get("label").asText(), actual.get(k).label(), where + " rank " + k);
-                        assertEquals(expected.get(k).get("score").asDouble(), actual.get(k).score(), SCORE_TOLERANCE,
-                                where + " score of " + actual.get(k).label());
-                    }
+                    assertScores(c.get("pipeline").get(function.id()), results.get(i).scores(), where);
                     compared++;
                 }
             }

@@ -89,21 +89,24 @@ class GoldenParityTest {
                     GOLDEN_STRIDE, BatchLimits.ofSize(8))) {
                 List<SequenceClassification.Result> results = pipeline.predict(texts);
                 for (int i = 0; i < cases.size(); i++) {
-                    JsonNode expected = cases.get(i).get("pipeline").get(function.id());
-                    List<LabelScore> actual = results.get(i).scores();
-                    String where = name + " case " + i + " function " + function.id();
-                    assertEquals(expected.size(), actual.size(), where + " label count");
-                    for (int k = 0; k < actual.size(); k++) {
-                        assertEquals(expected.get(k).get("label").asText(), actual.get(k).label(), where + " rank " + k);
-                        assertEquals(expected.get(k).get("score").asDouble(), actual.get(k).score(), SCORE_TOLERANCE,
-                                where + " score of " + actual.get(k).label());
-                    }
+                    assertScores(cases.get(i).get("pipeline").get(function.id()), results.get(i).scores(),
+                            name + " case " + i + " function " + function.id());
                     compared++;
                 }
             }
         }
         COMPARED.addAndGet(compared);
         System.out.println(name + ": compared " + compared + " outputs (" + cases.size() + " texts x 4 functions)");
+    }
+
+    /** Labels best first, as transformers ranks them; scores within {@link #SCORE_TOLERANCE}. */
+    static void assertScores(JsonNode expected, List<LabelScore> actual, String where) {
+        assertEquals(expected.size(), actual.size(), where + " label count");
+        for (int k = 0; k < actual.size(); k++) {
+            assertEquals(expected.get(k).get("label").asText(), actual.get(k).label(), where + " rank " + k);
+            assertEquals(expected.get(k).get("score").asDouble(), actual.get(k).score(), SCORE_TOLERANCE,
+                    where + " score of " + actual.get(k).label());
+        }
     }
 
     static void assertEntities(JsonNode expected, List<Entity> actual, String where) {
