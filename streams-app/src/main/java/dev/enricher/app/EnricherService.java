@@ -164,7 +164,11 @@ public final class EnricherService implements AutoCloseable {
         return serializer;
     }
 
-    static EnrichmentEngine openEngine(EnricherConfig config) {
+    /**
+     * The engine (both models) exactly as {@link #create} opens it, without Kafka; for the benchmark's in-process
+     * modes. The caller owns and closes it.
+     */
+    public static EnrichmentEngine openEngine(EnricherConfig config) {
         Optional<Path> classifier = optionalPath(config.getString(EnricherConfig.CLASSIFIER_MODEL_DIR));
         Optional<Path> ner = optionalPath(config.getString(EnricherConfig.NER_MODEL_DIR));
         return EnrichmentEngine.open(classifier, config.classifierOptions(), config.getInt(EnricherConfig.CLASSIFIER_STRIDE),

@@ -184,7 +184,9 @@ class DeployFilesTest {
                 assertEquals(CPU_RUNTIME_IMAGE, froms.get(1));
             }
             String build = String.join("\n", file.stage(0, "RUN"));
-            assertTrue(build.contains("mvn ") && build.contains(" package") && build.contains("-DskipTests"), build);
+            assertTrue(build.contains("mvn ") && build.contains(" package") && build.contains("-Dmaven.test.skip=true"),
+                    build);
+            assertTrue(build.contains(" -pl streams-app -am "), "builds the service only: " + build);
             assertEquals(gpu, build.contains("-Pgpu"), "-Pgpu in the GPU build only");
             assertTrue(file.all("COPY").stream().anyMatch(c -> c.startsWith("--from=build ")
                     && c.contains("/" + BUILT_JAR + " ") && c.endsWith(" " + JAR)), "copies the built jar to " + JAR);
@@ -217,6 +219,8 @@ class DeployFilesTest {
                 }
             }
         }
+        assertEquals(cpuDockerfile.stage(0, "COPY"), gpuDockerfile.stage(0, "COPY"), "both images build the same sources");
+        assertEquals(rules(cpuDockerfile.dockerignore()), rules(gpuDockerfile.dockerignore()), "the same build context");
         String script = read(deploy.resolve("healthcheck.sh"));
         assertTrue(script.contains(LIVE_PATH) && script.contains(String.valueOf(HTTP_PORT)), "healthcheck.sh defaults");
         assertTrue(Files.isExecutable(deploy.resolve("healthcheck.sh")), "healthcheck.sh is executable");
@@ -653,6 +657,11 @@ class DeployFilesTest {
         } catch (IOException e) {
             throw new AssertionError("not an exec-form JSON array: " + text, e);
         }
+    }
+
+    /** The patterns of a .dockerignore file, comments and blank lines dropped. */
+    static List<String> rules(String dockerignore) {
+        return dockerignore.lines().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
     }
 
     /** Instructions of a Dockerfile (continuations joined, comments dropped), by build stage. */

@@ -1,7 +1,6 @@
 package dev.enricher.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.enricher.app.EnricherService;
 import dev.enricher.batching.BatchScheduler;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.config.EnricherConfig;
@@ -78,6 +77,7 @@ final class EndToEndBench {
     private final List<String> texts;
     private final PrintStream log;
     private final Optional<SimulatedDevice> device;
+    private final BenchedService.Factory serviceFactory;
 
     /** First result of a saturation run at the latest: model loading is done, Kafka Streams still starts. */
     static final Duration STARTUP = Duration.ofSeconds(120);
@@ -103,15 +103,17 @@ final class EndToEndBench {
 
     /**
      * @param device when present, installed on each service's models before it starts; shared by every run
+     * @param serviceFactory creates the service as {@code run} does, one per run
      */
     EndToEndBench(String bootstrap, Consumer<String[]> createTopics, BenchOptions options, List<String> texts,
-                  PrintStream log, Optional<SimulatedDevice> device) {
+                  PrintStream log, Optional<SimulatedDevice> device, BenchedService.Factory serviceFactory) {
         this.bootstrap = bootstrap;
         this.createTopics = createTopics;
         this.options = options;
         this.texts = texts;
         this.log = log;
         this.device = device;
+        this.serviceFactory = serviceFactory;
     }
 
     /**
@@ -147,7 +149,7 @@ final class EndToEndBench {
             try {
                 reader.awaitAssigned();
                 log.printf(Locale.ROOT, "%s: %d events produced; starting the service%n", mode, events);
-                try (EnricherService service = EnricherService.create(new EnricherConfig(props), registry)) {
+                try (BenchedService service = serviceFactory.create(new EnricherConfig(props), registry)) {
                     device.ifPresent(d -> d.install(service.engine()));
                     return measure(mode, title, events, latencySeconds, expectedRate, service, reader, producer,
                             sends, in, prefix);
@@ -164,7 +166,7 @@ final class EndToEndBench {
 
     /** Starts the service on the pre-produced events and measures; the caller closes the service. */
     private Outcome measure(String mode, String title, int events, double latencySeconds, double expectedRate,
-                            EnricherService service, Reader reader, KafkaProducer<byte[], byte[]> producer,
+                            BenchedService service, Reader reader, KafkaProducer<byte[], byte[]> producer,
                             Sends sends, String in, String appId) throws InterruptedException {
         Runnable check = () -> {
             sends.check();
@@ -174,7 +176,7 @@ final class EndToEndBench {
             });
         };
         Supplier<String> state = () -> "service state " + service.state() + ", " + sends.failed() + " sends failed";
-        reader.metrics = () -> ModelRunTotals.parse(service.metrics().scrape());
+        reader.metrics = () -> ModelRunTotals.parse(service.scrapeMetrics());
         long started = System.nanoTime();
         service.start();
         ResultWait.await(mode + ": saturation results", events, reader::saturationCount,

@@ -32,9 +32,10 @@ public final class Benchmark {
      * Runs every mode and returns the report; progress goes to {@code log}.
      *
      * @param engineFactory opens the engine from a service configuration exactly as the service does
+     * @param serviceFactory creates the service as {@code run} does, for the end-to-end modes
      */
     public static BenchReport run(BenchOptions options, Function<EnricherConfig, EnrichmentEngine> engineFactory,
-                                  PrintStream log) throws Exception {
+                                  BenchedService.Factory serviceFactory, PrintStream log) throws Exception {
         BenchReport.Machine machine = machine();
         EnricherConfig engineConfig = new EnricherConfig(withTopics(engineConfig(options, options.batchMaxRecords())));
         List<String> texts;
@@ -81,7 +82,8 @@ public final class Benchmark {
         log.println("starting the in-process broker");
         try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start(0, null)) {
             EndToEndBench e2e = new EndToEndBench(broker.bootstrapServers(),
-                    topics -> broker.createTopics(options.partitions(), topics), options, texts, log, device);
+                    topics -> broker.createTopics(options.partitions(), topics), options, texts, log, device,
+                    serviceFactory);
             batched = e2e.run("end_to_end", "end to end, batched (" + options.batchMaxRecords() + " records, "
                     + options.batchMaxDelayMs() + " ms)", options.batchMaxRecords(), options.batchMaxDelayMs(), events,
                     options.latencySeconds(), engine.result().eventsPerSecond());

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.enricher.TestModels;
-import dev.enricher.app.EnricherServiceAccess;
-import dev.enricher.app.Main;
+import dev.enricher.devtools.ServiceTargets;
+import dev.enricher.devtools.DevMain;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
 import dev.enricher.inference.BatchLimits;
@@ -125,7 +125,7 @@ class BenchPartsTest {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         try {
-            int code = Main.commandLine().execute("bench", "--models", "/nonexistent-models", "--bundles", "minilm");
+            int code = DevMain.commandLine().execute("bench", "--models", "/nonexistent-models", "--bundles", "minilm");
             assertEquals(2, code);
         } finally {
             System.setErr(err);
@@ -278,6 +278,6 @@ class BenchPartsTest {
     static EnrichmentEngine openEngine(BenchOptions options) {
         Map<String, Object> props = Benchmark.engineConfig(options, options.batchMaxRecords());
         props.put(EnricherConfig.INPUT_TOPICS, "bench");
-        return EnricherServiceAccess.openEngine(new EnricherConfig(props));
+        return ServiceTargets.openEngine(new EnricherConfig(props));
     }
 }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.enricher.TestModels;
-import dev.enricher.app.Main;
+import dev.enricher.devtools.DevMain;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.LabelScore;
 import dev.enricher.engine.EnrichmentEngine;
@@ -62,7 +62,7 @@ class SimulatedDeviceTest {
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
         int code;
         try {
-            code = Main.commandLine().execute("bench", "--models", TestModels.modelsDir().toString(), "--bundles",
+            code = DevMain.commandLine().execute("bench", "--models", TestModels.modelsDir().toString(), "--bundles",
                     "tiny", "--simulated-device", "floor_ms=3,us_per_token=fast");
         } finally {
             System.setErr(err);

@@ -1,8 +1,9 @@
-package dev.enricher.app;
+package dev.enricher.devtools;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.enricher.app.EnricherService;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.broker.EmbeddedKafkaBroker;
 import dev.enricher.config.EnricherConfig;
@@ -222,7 +223,7 @@ final class DemoCommand implements Callable<Integer> {
         return p;
     }
 
-    /** {@code models/} of the working directory, else of the repository holding {@code streams-app/target/enricher.jar}. */
+    /** {@code models/} of the working directory, else of the repository holding {@code devtools/target/enricher-dev.jar}. */
     static Path defaultModelsDir() {
         Path here = Path.of("models");
         if (Files.isDirectory(here)) {

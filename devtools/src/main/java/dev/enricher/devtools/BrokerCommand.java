@@ -1,4 +1,4 @@
-package dev.enricher.app;
+package dev.enricher.devtools;
 
 import dev.enricher.broker.EmbeddedKafkaBroker;
 import java.nio.file.Path;

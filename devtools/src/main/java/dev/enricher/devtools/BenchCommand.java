@@ -1,4 +1,4 @@
-package dev.enricher.app;
+package dev.enricher.devtools;
 
 import dev.enricher.bench.BenchOptions;
 import dev.enricher.bench.BenchReport;
@@ -154,7 +154,7 @@ final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: " + e.getMessage());
             return 2;
         }
-        BenchReport report = Benchmark.run(options, EnricherService::openEngine, System.err);
+        BenchReport report = Benchmark.run(options, ServiceTargets::openEngine, ServiceTargets::service, System.err);
         report.print(System.out);
         System.out.flush();
         return 0;

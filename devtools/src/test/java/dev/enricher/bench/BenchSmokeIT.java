@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.enricher.TestModels;
-import dev.enricher.app.EnricherServiceAccess;
+import dev.enricher.devtools.ServiceTargets;
 import dev.enricher.broker.EmbeddedKafkaBroker;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -37,7 +37,7 @@ class BenchSmokeIT {
                         TestModels.bundle(TestModels.NER))
                 .texts(64).seconds(0.2).warmupSeconds(0.1).endToEndSeconds(1).latencySeconds(1)
                 .events(256).baselineEvents(128).latencyRate(50).build();
-        BenchReport report = Benchmark.run(options, EnricherServiceAccess::openEngine,
+        BenchReport report = Benchmark.run(options, ServiceTargets::openEngine, ServiceTargets::service,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         report.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
@@ -97,7 +97,7 @@ class BenchSmokeIT {
                 // exactly_once_v2), so the saturation window, timed by results, sees its busy time
                 .events(1024).baselineEvents(64).simulatedDevice(SimulatedDevice.Spec.parse("floor_ms=5,us_per_token=0.5"))
                 .build();
-        BenchReport report = Benchmark.run(options, EnricherServiceAccess::openEngine,
+        BenchReport report = Benchmark.run(options, ServiceTargets::openEngine, ServiceTargets::service,
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         report.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
@@ -141,7 +141,8 @@ class BenchSmokeIT {
                     throw new IllegalStateException(e);
                 }
             }, options, List.of("Angela Merkel visited Paris on Tuesday and met the mayor."),
-                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Optional.empty());
+                    new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Optional.empty(),
+                    ServiceTargets::service);
             long start = System.nanoTime();
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> e2e.run("end_to_end", "end to end", 32, 20, 200, 1, 1000));

@@ -1,4 +1,4 @@
-package dev.enricher.app;
+package dev.enricher.devtools;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
