@@ -124,21 +124,24 @@ public final class EnricherService implements AutoCloseable {
     }
 
     /**
-     * The built-in Confluent-format serializer, its schema registered now under every output topic's subject; or
+     * The built-in Confluent-format serializer, its schema registered (or its registered version found and
+     * checked, schema.registry.auto.register=false) now under every output topic's subject; or
      * the Serde/Serializer class named by output.value.serde, configured with every setting.
      */
     @SuppressWarnings("unchecked")
     static Serializer<EnrichedEvent> valueSerializer(EnricherConfig config, SchemaRegistry registry) {
         String className = config.getString(EnricherConfig.OUTPUT_VALUE_SERDE);
         if (className.isBlank()) {
-            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer =
-                    new ConfluentAvro.AvroSerializer<>(registry, EnrichedEvent.getClassSchema());
+            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer = new ConfluentAvro.AvroSerializer<>(registry,
+                    EnrichedEvent.getClassSchema(), Registries.registration(config));
             List<String> topics = new ArrayList<>();
             topics.add(config.getString(EnricherConfig.OUTPUT_TOPIC));
             config.routes().forEach(r -> topics.add(r.topic()));
+            boolean register = config.getBoolean(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER);
             for (String topic : topics) {
-                LOG.info("output schema EnrichedEvent registered under {}-value with id {}", topic,
-                        serializer.idFor(topic));
+                LOG.info("output schema EnrichedEvent {} subject {} for topic {}: id {}", register ? "registered under"
+                        : "found as registered version " + config.getString(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_VERSION)
+                        + " of", serializer.subject(topic), topic, serializer.idFor(topic));
             }
             return serializer;
         }
