@@ -57,6 +57,8 @@ public final class EnricherService implements AutoCloseable {
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean stopping = new AtomicBoolean();
+    /** Set once Kafka Streams first reached RUNNING: from then on a rebalance keeps the service ready. */
+    private final AtomicBoolean startedOnce = new AtomicBoolean();
     private final ServiceMetrics metrics;
     private final Stalls stalls;
     private HttpEndpoints http;
@@ -124,21 +126,24 @@ public final class EnricherService implements AutoCloseable {
     }
 
     /**
-     * The built-in Confluent-format serializer, its schema registered now under every output topic's subject; or
+     * The built-in Confluent-format serializer, its schema registered (or its registered version found and
+     * checked, schema.registry.auto.register=false) now under every output topic's subject; or
      * the Serde/Serializer class named by output.value.serde, configured with every setting.
      */
     @SuppressWarnings("unchecked")
     static Serializer<EnrichedEvent> valueSerializer(EnricherConfig config, SchemaRegistry registry) {
         String className = config.getString(EnricherConfig.OUTPUT_VALUE_SERDE);
         if (className.isBlank()) {
-            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer =
-                    new ConfluentAvro.AvroSerializer<>(registry, EnrichedEvent.getClassSchema());
+            ConfluentAvro.AvroSerializer<EnrichedEvent> serializer = new ConfluentAvro.AvroSerializer<>(registry,
+                    EnrichedEvent.getClassSchema(), Registries.registration(config));
             List<String> topics = new ArrayList<>();
             topics.add(config.getString(EnricherConfig.OUTPUT_TOPIC));
             config.routes().forEach(r -> topics.add(r.topic()));
+            boolean register = config.getBoolean(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER);
             for (String topic : topics) {
-                LOG.info("output schema EnrichedEvent registered under {}-value with id {}", topic,
-                        serializer.idFor(topic));
+                LOG.info("output schema EnrichedEvent {} subject {} for topic {}: id {}", register ? "registered under"
+                        : "found as registered version " + config.getString(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_VERSION)
+                        + " of", serializer.subject(topic), topic, serializer.idFor(topic));
             }
             return serializer;
         }
@@ -236,6 +241,9 @@ public final class EnricherService implements AutoCloseable {
         streams.setGlobalStateRestoreListener(new RestoreProgress());
         streams.setStateListener((now, before) -> {
             LOG.info("Kafka Streams state {} -> {}", before, now);
+            if (now == KafkaStreams.State.RUNNING) {
+                startedOnce.set(true);
+            }
             if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
                 stopped.countDown();
             }
@@ -258,11 +266,20 @@ public final class EnricherService implements AutoCloseable {
     }
 
     /**
-     * Traffic welcome: Kafka Streams running with the models loaded, no task waiting out a transient fault (models
-     * failing on every input, registry unreachable), and no stop under way.
+     * Ready for work: the models loaded and Kafka Streams RUNNING for the first time, or REBALANCING since (a
+     * rebalance is routine, and an unready pod on every rebalance would count against the PodDisruptionBudget and
+     * stall node drains: each eviction rebalances the others); no task waiting out a transient fault (models
+     * failing on every input, registry unreachable); no stop under way.
      */
     public boolean ready() {
-        return !stopping.get() && streams.state() == KafkaStreams.State.RUNNING && !stalls.any();
+        return ready(streams.state(), startedOnce.get(), stopping.get(), stalls.any());
+    }
+
+    /** {@link #ready()} from its inputs. */
+    static boolean ready(KafkaStreams.State state, boolean startedOnce, boolean stopping, boolean stalled) {
+        boolean working = state == KafkaStreams.State.RUNNING
+                || (state == KafkaStreams.State.REBALANCING && startedOnce);
+        return working && !stopping && !stalled;
     }
 
     /** Tasks waiting out a transient fault, with its cause. */

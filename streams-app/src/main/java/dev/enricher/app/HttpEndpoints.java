@@ -49,7 +49,8 @@ public final class HttpEndpoints implements AutoCloseable {
      *     of this machine, e.g. 127.0.0.1 for loopback only
      * @param port 0 picks a free port
      * @param live true while the process can do its work (else the pod should be restarted)
-     * @param ready true while it should receive traffic: Kafka Streams running, models loaded, not stopping
+     * @param ready true while it can do its work: models loaded, Kafka Streams running (or rebalancing after its
+     *     first start), no task waiting out a transient fault, not stopping
      */
     public static HttpEndpoints start(String address, int port, Supplier<String> metrics, BooleanSupplier live,
             BooleanSupplier ready) {

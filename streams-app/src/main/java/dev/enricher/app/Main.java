@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "enricher", mixinStandardHelpOptions = true, version = "enricher 0.1.0",
         description = "Enriches text events from Kafka with BERT classifiers and NER taggers on ONNX Runtime.",
-        subcommands = {PredictCommand.class, RunCommand.class})
+        subcommands = {PredictCommand.class, RunCommand.class, ConfigCommand.class})
 public final class Main {
 
     public static void main(String[] args) {

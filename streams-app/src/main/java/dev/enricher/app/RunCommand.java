@@ -1,6 +1,7 @@
 package dev.enricher.app;
 
 import dev.enricher.config.EnricherConfig;
+import dev.enricher.serde.Registries;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -29,6 +30,7 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         LogFormat.apply(settings.getString(EnricherConfig.LOG_FORMAT));
+        Registries.inProcessWarning(settings).ifPresent(LOG::warn);
         EnricherService service;
         try {
             service = EnricherService.create(settings);

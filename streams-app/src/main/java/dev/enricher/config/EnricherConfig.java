@@ -88,6 +88,9 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String INFERENCE_SPINNING = "inference.spinning";
     public static final String INFERENCE_PRECISION = "inference.precision";
     public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+    public static final String SCHEMA_REGISTRY_AUTO_REGISTER = "schema.registry.auto.register";
+    public static final String SCHEMA_REGISTRY_SUBJECT_VERSION = "schema.registry.subject.version";
+    public static final String SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY = "schema.registry.subject.name.strategy";
     public static final String SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO = "schema.registry.basic.auth.user.info";
     public static final String SCHEMA_REGISTRY_BEARER_TOKEN = "schema.registry.bearer.token";
     public static final String SCHEMA_REGISTRY_TRUSTSTORE_LOCATION = "schema.registry.ssl.truststore.location";
@@ -231,7 +234,24 @@ public final class EnricherConfig extends AbstractConfig {
             .define(SCHEMA_REGISTRY_URL, Type.STRING, "", Importance.HIGH,
                     "Base URL of a schema registry speaking the Confluent REST API (Confluent, Apicurio's "
                             + "/apis/ccompat/v7, Karapace, Redpanda). Empty: schema ids are assigned in-process (same "
-                            + "wire format, ids not shared with consumers).")
+                            + "wire format, ids not shared with consumers: the run command warns).")
+            .define(SCHEMA_REGISTRY_AUTO_REGISTER, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "true: register the output schema (EnrichedEvent) under each written topic's subject at start, as "
+                            + "Confluent's auto.register.schemas. false: register nothing; use the version "
+                            + "schema.registry.subject.version of each subject, which must exist and be a schema the "
+                            + "service can write (the same in Avro's canonical form, or one that reads the service's "
+                            + "schema: records are then resolved into it), else the start fails. Needs "
+                            + "schema.registry.url.")
+            .define(SCHEMA_REGISTRY_SUBJECT_VERSION, Type.STRING, "latest", new SubjectVersion(), Importance.LOW,
+                    "With schema.registry.auto.register=false: the subject version written with, 'latest' (as "
+                            + "Confluent's use.latest.version) or a version number; read once at start.")
+            .define(SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY, Type.STRING, "topic",
+                    ValidString.in("topic", "record", "topic_record"), Importance.MEDIUM,
+                    "Subject of the output schema, as Confluent's value.subject.name.strategy: topic "
+                            + "(TopicNameStrategy, <topic>-value), record (RecordNameStrategy, "
+                            + "dev.enricher.avro.EnrichedEvent) or topic_record (TopicRecordNameStrategy, "
+                            + "<topic>-dev.enricher.avro.EnrichedEvent). Applies to the output and route topics; "
+                            + "dead letters keep the input's bytes and register nothing.")
             .define(SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO, Type.PASSWORD, null, Importance.MEDIUM,
                     "user:password for HTTP basic authentication to the registry.")
             .define(SCHEMA_REGISTRY_BEARER_TOKEN, Type.PASSWORD, null, Importance.MEDIUM,
@@ -345,6 +365,10 @@ public final class EnricherConfig extends AbstractConfig {
             throw new ConfigException(DLQ_TOPIC, getString(DLQ_TOPIC), "must differ from output.topic");
         }
         checkProducerLimits();
+        if (!getBoolean(SCHEMA_REGISTRY_AUTO_REGISTER) && getString(SCHEMA_REGISTRY_URL).isBlank()) {
+            throw new ConfigException(SCHEMA_REGISTRY_AUTO_REGISTER, false, "true without schema.registry.url (the "
+                    + "in-process ids have no registered versions to use); set schema.registry.url");
+        }
         int queued = getInt(BATCH_MAX_QUEUED_EVENTS);
         if (queued != 0 && queued < getInt(BATCH_MAX_RECORDS)) {
             throw new ConfigException(BATCH_MAX_QUEUED_EVENTS, queued, "at least batch.max.records ("
@@ -484,6 +508,30 @@ public final class EnricherConfig extends AbstractConfig {
             });
         }
         return Set.copyOf(keys);
+    }
+
+    /** {@code latest} or a version number (1 or more). */
+    private static final class SubjectVersion implements ConfigDef.Validator {
+        @Override
+        public void ensureValid(String name, Object value) {
+            String v = String.valueOf(value).trim();
+            if (v.equals("latest")) {
+                return;
+            }
+            try {
+                if (Integer.parseInt(v) >= 1) {
+                    return;
+                }
+            } catch (NumberFormatException e) {
+                // falls through to the error below
+            }
+            throw new ConfigException(name, value, "'latest' or a version number (1 or more)");
+        }
+
+        @Override
+        public String toString() {
+            return "latest or a version number (1, 2, ...)";
+        }
     }
 
     /** The topic pattern, when set, must compile: Kafka Streams subscribes with it. */

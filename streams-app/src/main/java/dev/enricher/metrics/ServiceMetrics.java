@@ -12,7 +12,11 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -24,7 +28,10 @@ import org.apache.kafka.streams.KafkaStreams;
 /**
  * The service's metrics in a Prometheus registry: events in and out, dead letters by reason, end-to-end
  * latency, batcher wait, batch size, inference time and padded tokens per model, CPU fallbacks, model info,
- * and Kafka Streams' own metrics. Thread-safe; one per process.
+ * Kafka Streams' own metrics, and the process's: JVM memory, CPU (process_cpu_usage, process_cpu_time), GC pauses
+ * per collector (jvm_gc_pause_seconds{gc=...}, recorded as the JVM reports each collection), threads
+ * (jvm_threads_live/daemon/peak/started, jvm_threads_states{state=...}) and uptime, by Micrometer's own binders.
+ * Thread-safe; one per process; {@link #close} stops listening to GC notifications.
  */
 public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -35,6 +42,7 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
     private final Timer batchWait;
     private final DistributionSummary batchSize;
     private final Map<String, Counter> transientFaults = new java.util.concurrent.ConcurrentHashMap<>();
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     private KafkaStreamsMetrics streamsMetrics;
 
     public ServiceMetrics() {
@@ -53,6 +61,10 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
         batchSize = DistributionSummary.builder("enricher.batch.size").description("Events per batch")
                 .publishPercentileHistogram().minimumExpectedValue(1.0).maximumExpectedValue(4096.0).register(registry);
         new JvmMemoryMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
     }
 
     /** Registers the models' metrics: inference time and padded tokens per run, model info, CPU fallbacks. */
@@ -157,6 +169,7 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
         if (streamsMetrics != null) {
             streamsMetrics.close();
         }
+        gcMetrics.close();
         registry.close();
     }
 }

@@ -27,7 +27,7 @@ import org.apache.avro.Schema;
 /**
  * A client of the Confluent schema-registry REST API, spoken by Confluent Schema Registry, Apicurio
  * ({@code /apis/ccompat/v7}), Karapace and Redpanda: registers schemas under a subject and looks them up by id.
- * Results are cached; registrations and {@link #latestId} (the start-up work) that fail for lack of an answer
+ * Results are cached; registrations and {@link #version} lookups (the start-up work) that fail for lack of an answer
  * (connection refused, timeouts, 5xx) are retried {@code retries} times with a fixed backoff, while {@link #byId}
  * (called from stream threads at run time) makes one attempt. Messages and {@link #url()} show the URL with its
  * user-info hidden; the URL as given is used only for requests. Thread-safe.
@@ -177,8 +177,25 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
 
     /** The id of the latest version registered under {@code subject}. */
     public int latestId(String subject) {
-        return send("GET", "/subjects/" + encode(subject) + "/versions/latest", null, "read the latest version of "
-                + subject).path("id").asInt(-1);
+        return version(subject, "latest").id();
+    }
+
+    /**
+     * {@inheritDoc} Cached by id; retried as registrations are (a start-up call).
+     *
+     * @throws RegistryException.NotFound on HTTP 404 (no such subject or version)
+     */
+    @Override
+    public Registered version(String subject, String version) {
+        JsonNode answer = send("GET", "/subjects/" + encode(subject) + "/versions/" + encode(version), null,
+                "read version " + version + " of subject " + subject);
+        int id = answer.path("id").asInt(-1);
+        if (id < 0 || !answer.path("schema").isTextual()) {
+            throw new RegistryException("schema registry " + shownUrl + " answered the read of version " + version
+                    + " of subject " + subject + " without an id and a schema: " + answer);
+        }
+        Schema schema = schemasById.computeIfAbsent(id, i -> new Schema.Parser().parse(answer.path("schema").asText()));
+        return new Registered(id, answer.path("version").asInt(-1), schema);
     }
 
     private JsonNode send(String method, String path, String body, String what) {
@@ -237,6 +254,10 @@ public final class ConfluentRegistryClient implements SchemaRegistry {
         if (status >= 500 || status == 408 || status == 429) {
             throw new RegistryException.Unavailable("schema registry " + shownUrl + " failed to " + what + ": "
                     + answer, null);
+        }
+        if (status == 404) {
+            throw new RegistryException.NotFound("schema registry " + shownUrl + " cannot " + what + ", it does not "
+                    + "exist: " + answer);
         }
         if (status == 409) {
             throw new RegistryException.Incompatible("schema registry " + shownUrl + " refused to " + what

@@ -28,6 +28,29 @@ public final class Registries {
                 Math.max(0, startup / backoff), Duration.ofMillis(backoff)));
     }
 
+    /** How the output serializer finds its ids: schema.registry.subject.name.strategy, auto.register, subject.version. */
+    public static ConfluentAvro.Registration registration(EnricherConfig config) {
+        return new ConfluentAvro.Registration(
+                SubjectNameStrategy.parse(config.getString(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY)),
+                config.getBoolean(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER),
+                config.getString(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_VERSION).trim());
+    }
+
+    /**
+     * The warning a service run with this configuration deserves: the built-in serializer without
+     * schema.registry.url writes ids no consumer can resolve. Empty with a registry, or with output.value.serde
+     * (that serde manages its own schemas).
+     */
+    public static Optional<String> inProcessWarning(EnricherConfig config) {
+        if (!config.getString(EnricherConfig.SCHEMA_REGISTRY_URL).isBlank()
+                || !config.getString(EnricherConfig.OUTPUT_VALUE_SERDE).isBlank()) {
+            return Optional.empty();
+        }
+        return Optional.of("schema.registry.url is empty: output records carry schema ids assigned in this process, "
+                + "which no consumer can resolve through a registry (they must decode with EnrichedEvent.avsc of "
+                + "this release); set schema.registry.url for anything but a trial");
+    }
+
     private static Optional<String> secret(EnricherConfig config, String key) {
         Password p = config.getPassword(key);
         return p == null || p.value().isEmpty() ? Optional.empty() : Optional.of(p.value());

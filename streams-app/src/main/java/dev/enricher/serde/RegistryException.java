@@ -27,6 +27,13 @@ public class RegistryException extends RuntimeException {
         }
     }
 
+    /** The subject, or the version of it asked for, does not exist in the registry (HTTP 404). */
+    public static final class NotFound extends RegistryException {
+        public NotFound(String message) {
+            super(message);
+        }
+    }
+
     /** The registry refused a schema as incompatible with what the subject already holds. */
     public static final class Incompatible extends RegistryException {
         public Incompatible(String message) {

@@ -3,8 +3,7 @@ package dev.enricher.serde;
 import org.apache.avro.Schema;
 
 /**
- * The two calls of the Confluent schema-registry API the serdes need. Implementations cache and are
- * thread-safe.
+ * The calls of the Confluent schema-registry API the serdes need. Implementations cache and are thread-safe.
  */
 public interface SchemaRegistry {
 
@@ -13,4 +12,15 @@ public interface SchemaRegistry {
 
     /** The schema with this global id. */
     Schema byId(int id);
+
+    /**
+     * A version registered under {@code subject}, registering nothing.
+     *
+     * @param version {@code latest} or a version number (1, 2, ...)
+     * @throws RegistryException.NotFound when the subject or that version does not exist
+     */
+    Registered version(String subject, String version);
+
+    /** A schema as registered under a subject: its global id, its version in the subject, the schema. */
+    record Registered(int id, int version, Schema schema) {}
 }

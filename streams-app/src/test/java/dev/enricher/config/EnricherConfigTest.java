@@ -59,6 +59,37 @@ class EnricherConfigTest {
     }
 
     @Test
+    void registryModesAreValidatedByName() {
+        assertBad(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY, "TopicNameStrategy",
+                "schema.registry.subject.name.strategy");
+        assertBad(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_VERSION, "0", "schema.registry.subject.version");
+        assertBad(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_VERSION, "newest", "schema.registry.subject.version");
+        assertBad(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER, false, "schema.registry.url");
+        Map<String, Object> props = minimal();
+        props.put(EnricherConfig.SCHEMA_REGISTRY_URL, "http://registry:8080");
+        props.put(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER, "false");
+        props.put(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_VERSION, "3");
+        props.put(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY, "topic_record");
+        var registration = dev.enricher.serde.Registries.registration(new EnricherConfig(props));
+        assertEquals(new dev.enricher.serde.ConfluentAvro.Registration(
+                dev.enricher.serde.SubjectNameStrategy.TOPIC_RECORD, false, "3"), registration);
+        assertEquals(dev.enricher.serde.ConfluentAvro.Registration.AUTO,
+                dev.enricher.serde.Registries.registration(new EnricherConfig(minimal())), "defaults as Confluent's");
+    }
+
+    @Test
+    void runningWithoutARegistryIsWarnedAboutUnlessASerdeOwnsTheSchemas() {
+        String warning = dev.enricher.serde.Registries.inProcessWarning(new EnricherConfig(minimal())).orElseThrow();
+        assertTrue(warning.contains("schema.registry.url") && warning.contains("no consumer can resolve"), warning);
+        Map<String, Object> registry = minimal();
+        registry.put(EnricherConfig.SCHEMA_REGISTRY_URL, "http://registry:8080");
+        assertTrue(dev.enricher.serde.Registries.inProcessWarning(new EnricherConfig(registry)).isEmpty());
+        Map<String, Object> serde = minimal();
+        serde.put(EnricherConfig.OUTPUT_VALUE_SERDE, "com.example.JsonSerde");
+        assertTrue(dev.enricher.serde.Registries.inProcessWarning(new EnricherConfig(serde)).isEmpty());
+    }
+
+    @Test
     void crossFieldChecks() {
         Map<String, Object> both = minimal();
         both.put(EnricherConfig.INPUT_TOPIC_PATTERN, "in-.*");

@@ -377,6 +377,71 @@ class DeployFilesTest {
                 "1")), partitions);
     }
 
+    /**
+     * The JVM, ONNX Runtime and the tokenizer are sized from the CPU request, not from the node's cores: the
+     * JVM's ActiveProcessorCount and the tokenizer's Rayon pool are the request; inference.threads is the request
+     * on CPU and 1 on the GPU; the stream threads (which tokenize) do not outnumber the requested cores.
+     */
+    @Test
+    void threadCountsFollowTheCpuRequest(@TempDir Path dir) throws IOException {
+        for (boolean gpu : List.of(false, true)) {
+            JsonNode container = gpu ? onlyContainer(single(deploy.resolve("k8s-gpu/statefulset-gpu-patch.yaml")))
+                    : onlyContainer(k8s.get("StatefulSet"));
+            int cores = cpuCores(container.path("resources").path("requests").path("cpu").asText());
+            Map<String, String> env = podEnvironment(gpu);
+            EnricherConfig config = k8sConfig(dir, gpu);
+            String where = gpu ? "k8s-gpu" : "k8s";
+            assertTrue(env.get("JAVA_OPTS").contains("-XX:ActiveProcessorCount=" + cores + " "),
+                    where + ": " + env.get("JAVA_OPTS"));
+            assertEquals(Integer.toString(cores), env.get("RAYON_NUM_THREADS"), where);
+            assertEquals(gpu ? 1 : cores, config.getInt(EnricherConfig.INFERENCE_THREADS), where);
+            assertTrue(config.getInt(EnricherConfig.NUM_STREAM_THREADS) <= cores, where + ": stream threads");
+            Dockerfile image = gpu ? gpuDockerfile : cpuDockerfile;
+            for (String option : image.env().get("JAVA_OPTS").split("\\s+")) {
+                if (!option.startsWith("-XX:MaxRAMPercentage")) {
+                    assertTrue(env.get("JAVA_OPTS").contains(option), where + " keeps the image's " + option);
+                }
+            }
+        }
+    }
+
+    /**
+     * Each sample route names a label of the sample classifier (the starter sentiment model, whose labels are in
+     * models/starter/sentiment/metrics.json), and fires: the model's own reference logits for some text reach the
+     * route's threshold for that label.
+     */
+    @Test
+    void theSampleRoutesFireWithTheSampleModel() throws IOException {
+        Path starter = root.resolve("models/starter/sentiment");
+        List<String> labels = texts(JSON.readTree(read(starter.resolve("metrics.json"))).path("labels"));
+        assertEquals(List.of("negative", "neutral", "positive"), labels);
+        JsonNode reference = JSON.readTree(read(starter.resolve("reference.json")));
+        for (Properties props : List.of(composeProperties, configMapProperties)) {
+            assertEquals("/models/classifier", props.getProperty(EnricherConfig.CLASSIFIER_MODEL_DIR));
+            List<String> routes = List.of(props.getProperty(EnricherConfig.OUTPUT_ROUTES).split(","));
+            assertEquals(1, routes.size(), routes.toString());
+            for (String route : routes) {
+                String[] parts = route.trim().split(":");
+                int label = labels.indexOf(parts[0]);
+                assertTrue(label >= 0, route + " names a label of the starter classifier " + labels);
+                double threshold = Double.parseDouble(parts[1]);
+                int firing = 0;
+                for (JsonNode text : reference) {
+                    double[] logits = new double[labels.size()];
+                    for (int i = 0; i < logits.length; i++) {
+                        logits[i] = text.path("logits").get(i).asDouble();
+                    }
+                    double max = java.util.Arrays.stream(logits).max().orElseThrow();
+                    double sum = java.util.Arrays.stream(logits).map(l -> Math.exp(l - max)).sum();
+                    firing += Math.exp(logits[label] - max) / sum >= threshold ? 1 : 0;
+                }
+                System.out.printf("route %s: fires on %d of %d reference texts of the starter model%n", route,
+                        firing, reference.size());
+                assertTrue(firing > 0, route + " fires on some reference text");
+            }
+        }
+    }
+
     @Test
     void gpuOverlayPatchesTheBase() {
         Path overlay = deploy.resolve("k8s-gpu");
@@ -436,10 +501,7 @@ class DeployFilesTest {
         Path file = dir.resolve(gpu ? "k8s-gpu.properties" : "k8s.properties");
         Files.writeString(file, configMap().path("data").path(configFileName()).asText());
         Map<String, String> env = new LinkedHashMap<>((gpu ? gpuDockerfile : cpuDockerfile).env());
-        env.putAll(podEnvironment(onlyContainer(k8s.get("StatefulSet"))));
-        if (gpu) {
-            env.putAll(gpuEnvironment());
-        }
+        env.putAll(podEnvironment(gpu));
         return EnricherConfig.load(file, env);
     }
 
@@ -448,11 +510,62 @@ class DeployFilesTest {
         return podEnvironment(onlyContainer(patch));
     }
 
-    /** Literal values as they are; downward-API values as a pod would see them (the pod name enricher-0). */
+    /** A container's variables as written (valueFrom ones as enricher-0), for their names. */
     private static Map<String, String> podEnvironment(JsonNode container) {
         Map<String, String> env = new LinkedHashMap<>();
         env(container).forEach((name, var) -> env.put(name, var.has("valueFrom") ? "enricher-0" : var.path("value").asText()));
         return env;
+    }
+
+    /**
+     * The environment Kubernetes gives the process of pod enricher-0 (base, or base and GPU patch): the patch's
+     * variables replace the base's by name (a strategic merge of env), fieldRef metadata.name is enricher-0,
+     * resourceFieldRef requests.cpu is the container's request in whole cores (rounded up, divisor 1), and
+     * $(NAME) references to variables defined before are expanded.
+     */
+    static Map<String, String> podEnvironment(boolean gpu) {
+        JsonNode base = onlyContainer(k8s.get("StatefulSet"));
+        Map<String, JsonNode> vars = new LinkedHashMap<>(env(base));
+        JsonNode resources = base.path("resources");
+        if (gpu) {
+            JsonNode patch = onlyContainer(single(deploy.resolve("k8s-gpu/statefulset-gpu-patch.yaml")));
+            vars.putAll(env(patch));
+            resources = patch.path("resources");
+        }
+        int cpuRequest = cpuCores(resources.path("requests").path("cpu").asText());
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : vars.entrySet()) {
+            JsonNode var = e.getValue();
+            String value;
+            if (var.path("valueFrom").has("fieldRef")) {
+                assertEquals("metadata.name", var.path("valueFrom").path("fieldRef").path("fieldPath").asText());
+                value = "enricher-0";
+            } else if (var.path("valueFrom").has("resourceFieldRef")) {
+                JsonNode ref = var.path("valueFrom").path("resourceFieldRef");
+                assertEquals("requests.cpu", ref.path("resource").asText(), e.getKey());
+                assertEquals("1", ref.path("divisor").asText("1"), e.getKey());
+                value = Integer.toString(cpuRequest);
+            } else {
+                Matcher m = Pattern.compile("\\$\\(([A-Za-z_][A-Za-z0-9_]*)\\)").matcher(var.path("value").asText());
+                StringBuilder expanded = new StringBuilder();
+                while (m.find()) {
+                    assertTrue(out.containsKey(m.group(1)), e.getKey() + " refers to " + m.group(1)
+                            + ", which must be defined before it");
+                    m.appendReplacement(expanded, Matcher.quoteReplacement(out.get(m.group(1))));
+                }
+                m.appendTail(expanded);
+                value = expanded.toString();
+            }
+            out.put(e.getKey(), value);
+        }
+        return out;
+    }
+
+    /** A Kubernetes CPU quantity ("2", "500m") in whole cores, rounded up. */
+    static int cpuCores(String quantity) {
+        double cores = quantity.endsWith("m") ? Double.parseDouble(quantity.substring(0, quantity.length() - 1)) / 1000
+                : Double.parseDouble(quantity);
+        return (int) Math.ceil(cores);
     }
 
     /** Keys of both properties files and of every ENRICHER_* variable of the images, compose and the manifests. */

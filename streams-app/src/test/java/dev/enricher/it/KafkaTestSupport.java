@@ -123,6 +123,11 @@ final class KafkaTestSupport {
         public org.apache.avro.Schema byId(int id) {
             return EnrichedEvent.getClassSchema();
         }
+
+        @Override
+        public Registered version(String subject, String version) {
+            throw new UnsupportedOperationException("read-only");
+        }
     }
 
     /**

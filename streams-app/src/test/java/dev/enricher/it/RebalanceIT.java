@@ -63,6 +63,56 @@ class RebalanceIT {
     }
 
     /**
+     * Readiness through a rebalance: the running instance stays ready while a second one joins (it rebalances),
+     * and the joining one is not ready until its first assignment is done. Both sampled every 2 ms.
+     */
+    @org.junit.jupiter.api.Test
+    void aRebalanceKeepsARunningInstanceReadyAndAJoiningOneIsReadyOnlyOnceRunning() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("ready-rebalance");
+        KafkaTestSupport.broker().createTopics(4, prefix + "-in", prefix + "-out", prefix + "-dlq");
+        Map<String, Object> props = KafkaTestSupport.serviceConfig(prefix, "exactly_once_v2");
+        Map<String, Object> second = new java.util.HashMap<>(props);
+        second.put(EnricherConfig.STATE_DIR, Files.createTempDirectory("enricher-it-state-b").toString());
+        try (EnricherService a = EnricherService.create(new EnricherConfig(props), new InProcessSchemaRegistry())) {
+            a.start();
+            awaitRunning(a);
+            assertTrue(a.ready());
+            int aRebalancing = 0;
+            int aRebalancingReady = 0;
+            int bBeforeRunning = 0;
+            int bBeforeRunningReady = 0;
+            try (EnricherService b = EnricherService.create(new EnricherConfig(second), new InProcessSchemaRegistry())) {
+                b.start();
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+                boolean bRan = false;
+                while (System.nanoTime() < deadline && !(bRan && a.state() == KafkaStreams.State.RUNNING)) {
+                    KafkaStreams.State aState = a.state();
+                    boolean aReady = a.ready();
+                    if (aState == KafkaStreams.State.REBALANCING) {
+                        aRebalancing++;
+                        aRebalancingReady += aReady ? 1 : 0;
+                    }
+                    bRan |= b.state() == KafkaStreams.State.RUNNING;
+                    if (!bRan) {
+                        bBeforeRunning++;
+                        bBeforeRunningReady += b.ready() ? 1 : 0;
+                    }
+                    Thread.sleep(2);
+                }
+                System.out.printf("readiness through a rebalance: first instance REBALANCING in %d samples, ready in "
+                                + "%d of them; joining instance before its first RUNNING: %d samples, ready in %d%n",
+                        aRebalancing, aRebalancingReady, bBeforeRunning, bBeforeRunningReady);
+                assertTrue(bRan, "the joining instance reached RUNNING within 60 s");
+                assertTrue(aRebalancing > 0, "the first instance was seen rebalancing");
+                assertEquals(aRebalancing, aRebalancingReady, "ready all through its rebalance");
+                assertTrue(bBeforeRunning > 0);
+                assertEquals(0, bBeforeRunningReady, "not ready before its first assignment completes");
+                assertTrue(a.ready() && b.ready());
+            }
+        }
+    }
+
+    /**
      * The first instance's models take 300 ms a call, so its scheduler always has a batch running; the second
      * joins in the middle of one. The revoked tasks' results still in the scheduler are dropped, never forwarded,
      * and the new owner restores and enriches those events.

@@ -206,6 +206,113 @@ class RegistryIT {
         assertTrue(e.getMessage().contains(subject) && e.getMessage().contains("HTTP 409"), e.getMessage());
     }
 
+    static ConfluentRegistryClient directClient() {
+        return new ConfluentRegistryClient(new ConfluentRegistryClient.Settings(registry.url(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), Duration.ofSeconds(5), 0, Duration.ofMillis(100)));
+    }
+
+    /** The version numbers registered under {@code subject}, as the registry lists them. */
+    static List<Integer> versions(String subject) throws Exception {
+        var answer = registry.request("GET", "/subjects/" + subject + "/versions", null);
+        assertEquals(200, answer.statusCode(), answer.body());
+        List<Integer> out = new ArrayList<>();
+        JSON.readTree(answer.body()).forEach(v -> out.add(v.asInt()));
+        return out;
+    }
+
+    /** Starts the service, enriches {@code events} events and returns the schema ids of the output records. */
+    static List<Integer> idsWritten(String prefix, Map<String, Object> props, int events) throws Exception {
+        KafkaTestSupport.broker().createTopics(1, prefix + "-in", prefix + "-out", prefix + "-dlq");
+        try (EnricherService service = EnricherService.create(new EnricherConfig(props));
+             KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer()) {
+            service.start();
+            for (int i = 0; i < events; i++) {
+                KafkaTestSupport.produce(producer, prefix + "-in", "id-" + i, i);
+            }
+            producer.flush();
+            List<Integer> ids = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : readRaw(prefix + "-out", events)) {
+                assertEquals(ConfluentAvro.MAGIC_BYTE, r.value()[0]);
+                ids.add(ByteBuffer.wrap(r.value(), 1, 4).getInt());
+            }
+            return ids;
+        }
+    }
+
+    /**
+     * The pre-registered version is a later EnrichedEvent with one more optional field: its content, so its id,
+     * differs from what auto-registration would register. The records carry its id and decode with it as writer.
+     */
+    @Test
+    void withoutAutoRegistrationThePreRegisteredSchemasIdIsWrittenAndNothingIsRegistered() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("no-auto");
+        String subject = prefix + "-out-value";
+        Schema later = withOptionalField(EnrichedEvent.getClassSchema(), "reviewed_by");
+        ConfluentRegistryClient client = directClient();
+        int registered = client.register(subject, later);
+        int serviceOwn = client.register(prefix + "-elsewhere-value", EnrichedEvent.getClassSchema());
+        assertTrue(registered != serviceOwn, "the later schema has an id of its own");
+        Map<String, Object> props = config(prefix);
+        props.put(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER, false);
+        int events = 5;
+        List<Integer> ids = idsWritten(prefix, props, events);
+        System.out.println("auto-register off: " + ids.size() + " records with ids " + ids + ", pre-registered id "
+                + registered + " under " + subject + " (the service's own schema has id " + serviceOwn
+                + "), versions " + versions(subject));
+        assertEquals(java.util.Collections.nCopies(events, registered), ids);
+        assertEquals(List.of(1), versions(subject), "the service registered no version");
+        var reader = new org.apache.avro.generic.GenericDatumReader<GenericRecord>(later);
+        List<String> decoded = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : readRaw(prefix + "-out", events)) {
+            GenericRecord record = reader.read(null, org.apache.avro.io.DecoderFactory.get().binaryDecoder(r.value(),
+                    ConfluentAvro.HEADER_BYTES, r.value().length - ConfluentAvro.HEADER_BYTES, null));
+            assertEquals(null, record.get("reviewed_by"));
+            decoded.add(record.get("id").toString());
+        }
+        assertEquals(events, decoded.size());
+        assertEquals(List.of("id-0", "id-1", "id-2", "id-3", "id-4"), decoded.stream().sorted().toList(),
+                "every record decodes with the registered schema as its writer schema");
+    }
+
+    @Test
+    void withoutAutoRegistrationAMissingSubjectStopsTheStartNamingSubjectRegistryAndSetting() throws Exception {
+        String prefix = KafkaTestSupport.uniquePrefix("no-subject");
+        Map<String, Object> props = config(prefix);
+        props.put(EnricherConfig.SCHEMA_REGISTRY_AUTO_REGISTER, "false");
+        RegistryException e = assertThrows(RegistryException.NotFound.class,
+                () -> EnricherService.create(new EnricherConfig(props)));
+        System.out.println("auto-register off, no subject: " + e.getMessage());
+        assertTrue(e.getMessage().contains("subject " + prefix + "-out-value"), e.getMessage());
+        assertTrue(e.getMessage().contains("schema.registry.auto.register=false"), e.getMessage());
+        assertTrue(e.getMessage().contains(registry.url()), e.getMessage());
+        var absent = registry.request("GET", "/subjects/" + prefix + "-out-value/versions", null);
+        assertEquals(404, absent.statusCode(), "nothing registered: " + absent.body());
+    }
+
+    @Test
+    void eachSubjectNameStrategyRegistersAndWritesUnderItsSubject() throws Exception {
+        Map<String, String> subjects = new java.util.LinkedHashMap<>();
+        for (String strategy : List.of("topic", "record", "topic_record")) {
+            String prefix = KafkaTestSupport.uniquePrefix("strategy-" + strategy.replace('_', '-'));
+            String subject = switch (strategy) {
+                case "topic" -> prefix + "-out-value";
+                case "record" -> "dev.enricher.avro.EnrichedEvent";
+                default -> prefix + "-out-dev.enricher.avro.EnrichedEvent";
+            };
+            Map<String, Object> props = config(prefix);
+            props.put(EnricherConfig.SCHEMA_REGISTRY_SUBJECT_NAME_STRATEGY, strategy);
+            List<Integer> ids = idsWritten(prefix, props, 2);
+            int expected = directClient().latestId(subject);
+            subjects.put(strategy, subject + " id " + expected);
+            assertEquals(List.of(expected, expected), ids, strategy + ": records carry the id of " + subject);
+            if (!strategy.equals("topic")) {
+                var topicSubject = registry.request("GET", "/subjects/" + prefix + "-out-value/versions", null);
+                assertEquals(404, topicSubject.statusCode(), strategy + " registers no <topic>-value subject");
+            }
+        }
+        System.out.println("subject name strategies: " + subjects);
+    }
+
     @Test
     void registryDownInTheMiddleOfTheStreamLosesNothing() throws Exception {
         String prefix = KafkaTestSupport.uniquePrefix("registry-outage");

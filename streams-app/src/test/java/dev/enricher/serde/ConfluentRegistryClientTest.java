@@ -137,6 +137,15 @@ class ConfluentRegistryClientTest {
     }
 
     @Test
+    void aMissingSubjectIsNotFoundNamingItAndIsNotRetried() throws Exception {
+        ConfluentRegistryClient client = client(start(), Optional.empty(), Optional.empty(), 3);
+        status = 404;
+        RegistryException e = assertThrows(RegistryException.NotFound.class, () -> client.version("s-value", "latest"));
+        assertTrue(e.getMessage().contains("subject s-value") && e.getMessage().contains("HTTP 404"), e.getMessage());
+        assertEquals(List.of("GET /apis/ccompat/v7/subjects/s-value/versions/latest"), requests);
+    }
+
+    @Test
     void refusedCredentialsFailTheStartButOnlyHoldARunTimeLookup() throws Exception {
         ConfluentRegistryClient client = client(start(), Optional.empty(), Optional.empty(), 3);
         status = 401;
