@@ -313,7 +313,7 @@ public final class EnricherConfig extends AbstractConfig {
                     "On SIGTERM, how long Kafka Streams may take to stop and commit before the process exits.");
 
     private final Map<String, Object> kafkaOverrides;
-    private List<ClassifierSettings> classifiers;
+    private final List<ClassifierSettings> classifiers;
 
     public EnricherConfig(Map<?, ?> props) {
         super(CONFIG, props, false);
@@ -325,6 +325,7 @@ public final class EnricherConfig extends AbstractConfig {
             }
         });
         this.kafkaOverrides = Map.copyOf(overrides);
+        this.classifiers = readClassifiers();
         check();
     }
 
@@ -397,16 +398,6 @@ public final class EnricherConfig extends AbstractConfig {
             throw new ConfigException(INPUT_TOPICS, getList(INPUT_TOPICS),
                     "exactly one of input.topics and input.topic.pattern must be set");
         }
-        if (!getList(CLASSIFIERS).isEmpty() && !getString(CLASSIFIER_MODEL_DIR).isEmpty()) {
-            throw new ConfigException(CLASSIFIER_MODEL_DIR, getString(CLASSIFIER_MODEL_DIR), "empty when classifiers "
-                    + "is set: set classifier.<name>.model.dir for each of " + getList(CLASSIFIERS));
-        }
-        double threshold = getDouble(CLASSIFIER_THRESHOLD);
-        if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
-            throw new ConfigException(CLASSIFIER_THRESHOLD, threshold, "a score between 0 and 1");
-        }
-        checkClassifierKeys();
-        this.classifiers = readClassifiers();
         if (classifiers.isEmpty() && getString(NER_MODEL_DIR).isEmpty()) {
             throw new ConfigException(CLASSIFIER_MODEL_DIR, "", "set classifiers (or classifier.model.dir), "
                     + "ner.model.dir or both");
@@ -459,8 +450,18 @@ public final class EnricherConfig extends AbstractConfig {
         return classifiers;
     }
 
+    /** The classifiers, their keys checked: the first check of construction, as routes() reads the result. */
     private List<ClassifierSettings> readClassifiers() {
         List<String> names = getList(CLASSIFIERS);
+        if (!names.isEmpty() && !getString(CLASSIFIER_MODEL_DIR).isEmpty()) {
+            throw new ConfigException(CLASSIFIER_MODEL_DIR, getString(CLASSIFIER_MODEL_DIR), "empty when classifiers "
+                    + "is set: set classifier.<name>.model.dir for each of " + names);
+        }
+        double threshold = getDouble(CLASSIFIER_THRESHOLD);
+        if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
+            throw new ConfigException(CLASSIFIER_THRESHOLD, threshold, "a score between 0 and 1");
+        }
+        checkClassifierKeys();
         if (names.isEmpty()) {
             if (getString(CLASSIFIER_MODEL_DIR).isEmpty()) {
                 return List.of();
