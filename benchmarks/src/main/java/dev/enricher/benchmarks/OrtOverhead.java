@@ -324,7 +324,7 @@ public final class OrtOverhead {
             }
             long[] ids = Arrays.copyOfRange(b.ids(), r * b.sequence(), r * b.sequence() + n);
             long[] types = Arrays.copyOfRange(b.types(), r * b.sequence(), r * b.sequence() + n);
-            windows.add(new TokenWindow(ids, types, new String[n], new boolean[n], new int[n], new int[n]));
+            windows.add(new TokenWindow(ids, types, new String[n], new boolean[n], new int[n], new int[n], new int[n]));
         }
         return () -> {
             Logits l = bundle.run(windows);
