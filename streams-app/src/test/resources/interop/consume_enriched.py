@@ -33,8 +33,7 @@ while seen < count and time.time() < deadline:
         print(json.dumps({"error": str(msg.error())}), flush=True)
         continue
     v = values.decode_message(msg.value())
-    c = v.get("classification")
-    e = v.get("entities")
+    c = v["classifications"][0] if v["classifications"] else None
     print(json.dumps({
         "id": v["id"],
         "text": v["text"],
@@ -42,8 +41,13 @@ while seen < count and time.time() < deadline:
         "top_label": c["top_label"] if c else None,
         "top_score": c["top_score"] if c else None,
         "scores": [[s["label"], s["score"]] for s in c["scores"]] if c else None,
-        "entities": [[x["group"], x["word"], x["start"], x["end"], x["score"]] for x in e["entities"]] if e else None,
-        "models": [[m["task"], m["bundle"], m["sha256"], m["device"]] for m in v["models"]],
+        "service_version": v["service_version"],
+        "entities": [[x["entity_group"], x["word"], x["start_offset"], x["end_offset"], x["score"]]
+                     for x in v["entities"]],
+        "models": [[c["task"], c["model"]["bundle"], c["model"]["sha256"], c["model"]["device"]]
+                   for c in v["classifications"]]
+                  + ([["ner", v["ner"]["model"]["bundle"], v["ner"]["model"]["sha256"], v["ner"]["model"]["device"]]]
+                     if v["ner"] else []),
     }, ensure_ascii=False), flush=True)
     seen += 1
 consumer.close()

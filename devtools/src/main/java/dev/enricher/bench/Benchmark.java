@@ -55,9 +55,9 @@ public final class Benchmark {
                     engineConfig.getDouble(EnricherConfig.BATCH_MIN_PADDING_EFFICIENCY));
             InferenceBench bench = new InferenceBench(e, texts, options, limits);
             meanTokens = bench.meanTokens();
-            models = e.provenance().stream().map(m -> m.getTask() + "=" + m.getBundle() + "/" + m.getFile()
-                    + " (sha256 " + m.getSha256().substring(0, 12) + ", " + m.getDevice() + ", " + m.getPrecision()
-                    + ")").toList()
+            models = e.provenanceByTask().entrySet().stream().map(t -> t.getKey() + "=" + t.getValue().getBundle()
+                    + "/" + t.getValue().getFile() + " (sha256 " + t.getValue().getSha256().substring(0, 12) + ", "
+                    + t.getValue().getDevice() + ", " + t.getValue().getPrecisionMode() + ")").toList()
                     + ", tokenization " + (bench.sharedTokens() ? "shared" : "per model")
                     + device.map(d -> "; every model run on a " + d + ", not on ONNX Runtime").orElse("");
             log.printf(Locale.ROOT, "texts: %d, mean %.1f tokens; measuring model only%n", texts.size(), meanTokens);

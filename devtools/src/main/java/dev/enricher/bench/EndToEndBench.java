@@ -540,8 +540,8 @@ final class EndToEndBench {
 
     /** The windows both models ran on for one event: its sequences in model runs. */
     private static long sequences(EnrichedEvent e) {
-        return (e.getClassification() == null ? 0 : e.getClassification().getWindows())
-                + (e.getEntities() == null ? 0 : e.getEntities().getWindows());
+        return e.getClassifications().stream().mapToInt(c -> c.getWindows()).sum()
+                + (e.getNer() == null ? 0 : e.getNer().getWindows());
     }
 
     private static void deleteQuietly(Path dir) {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.enricher.app.EnricherService;
 import dev.enricher.avro.EnrichedEvent;
+import dev.enricher.avro.ModelProvenance;
 import dev.enricher.broker.EmbeddedKafkaBroker;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.serde.ConfluentAvro;
@@ -156,34 +157,44 @@ final class DemoCommand implements Callable<Integer> {
         }
     }
 
-    /** The record as one compact JSON object, with the end-to-end latency the demo measured. */
+    /**
+     * The record as one compact JSON object in the output's field names (provenance shortened to bundle@sha256
+     * prefix and device; scores and timings other than the batch's left out), with the end-to-end latency the demo
+     * measured.
+     */
     static ObjectNode view(EnrichedEvent e, long latencyMs) {
         ObjectNode o = JSON.createObjectNode();
         o.put("id", e.getId());
         o.put("text", e.getText());
         o.put("source", e.getSourceTopic() + "/" + e.getSourcePartition() + "@" + e.getSourceOffset());
-        if (e.getClassification() != null) {
-            ObjectNode c = o.putObject("classification");
-            c.put("model", e.getClassification().getModel());
-            c.put("top_label", e.getClassification().getTopLabel());
-            c.put("top_score", e.getClassification().getTopScore());
-            ArrayNode over = c.putArray("labels_over_threshold");
-            e.getClassification().getLabelsOverThreshold().forEach(over::add);
+        o.put("service_version", e.getServiceVersion());
+        ArrayNode classifications = o.putArray("classifications");
+        for (var c : e.getClassifications()) {
+            ObjectNode v = classifications.addObject();
+            v.put("task", c.getTask());
+            v.put("model", model(c.getModel()));
+            v.put("top_label", c.getTopLabel());
+            v.put("top_score", c.getTopScore());
+            ArrayNode over = v.putArray("labels_over_threshold");
+            c.getLabelsOverThreshold().forEach(over::add);
         }
-        if (e.getEntities() != null) {
-            ArrayNode list = o.putArray("entities");
-            for (var x : e.getEntities().getEntities()) {
-                list.addObject().put("group", x.getGroup()).put("word", x.getWord()).put("start", x.getStart())
-                        .put("end", x.getEnd()).put("score", x.getScore());
-            }
+        if (e.getNer() != null) {
+            o.putObject("ner").put("model", model(e.getNer().getModel()));
         }
-        ArrayNode models = o.putArray("models");
-        e.getModels().forEach(m -> models.add(m.getTask() + ":" + m.getBundle() + "@" + m.getSha256().substring(0, 12)
-                + " on " + m.getDevice()));
+        ArrayNode entities = o.putArray("entities");
+        for (var x : e.getEntities()) {
+            entities.addObject().put("entity_group", x.getEntityGroup()).put("word", x.getWord())
+                    .put("start_offset", x.getStartOffset()).put("end_offset", x.getEndOffset())
+                    .put("score", x.getScore());
+        }
         o.put("batch_size", e.getTimings().getBatchSize());
         o.put("batch_wait_ms", e.getTimings().getBatchWaitMs());
         o.put("latency_ms", latencyMs);
         return o;
+    }
+
+    private static String model(ModelProvenance m) {
+        return m.getBundle() + "@" + m.getSha256().substring(0, 12) + " on " + m.getDevice();
     }
 
     static long percentile(List<Long> sorted, double q) {

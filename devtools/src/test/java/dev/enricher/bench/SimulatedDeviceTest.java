@@ -116,12 +116,13 @@ class SimulatedDeviceTest {
             for (EnrichmentEngine.Outcome o : outcomes) {
                 assertNull(o.failure());
                 EnrichedEvent e = o.event();
-                List<LabelScore> scores = e.getClassification().getScores();
+                assertEquals(1, e.getClassifications().size());
+                List<LabelScore> scores = e.getClassifications().get(0).getScores();
                 assertEquals(3, scores.size());
                 for (LabelScore s : scores) {
                     assertEquals(1 / 3.0, s.getScore(), 1e-6, "softmax of zero logits");
                 }
-                assertEquals(0, e.getEntities().getEntities().size(), "every token is label 0, O");
+                assertEquals(0, e.getEntities().size(), "every token is label 0, O");
             }
             assertTrue(device.runs() - runsBefore >= 2, "both models ran on the device");
         }

@@ -33,10 +33,14 @@ class DemoJarIT {
         JsonNode merkel = records.stream().filter(r -> r.get("text").asText().startsWith("Barack Obama met Angela Merkel"))
                 .findFirst().orElseThrow(() -> new AssertionError("no Obama/Merkel event among the 59"));
         System.out.println("demo record: " + merkel);
-        assertTrue(merkel.get("models").get(0).asText().startsWith("classifier:starter-sentiment@"), merkel.toString());
-        assertTrue(merkel.get("models").get(1).asText().startsWith("ner:starter-ner@"), merkel.toString());
+        assertEquals(1, merkel.get("classifications").size(), merkel.toString());
+        assertEquals("classifier", merkel.get("classifications").get(0).get("task").asText());
+        assertTrue(merkel.get("classifications").get(0).get("model").asText().startsWith("starter-sentiment@"),
+                merkel.toString());
+        assertTrue(merkel.get("ner").get("model").asText().startsWith("starter-ner@"), merkel.toString());
+        assertEquals(System.getProperty("enricher.build.version"), merkel.get("service_version").asText());
         List<String> groups = new ArrayList<>();
-        merkel.get("entities").forEach(e -> groups.add(e.get("group").asText() + ":" + e.get("word").asText()));
+        merkel.get("entities").forEach(e -> groups.add(e.get("entity_group").asText() + ":" + e.get("word").asText()));
         assertEquals(List.of("PER:barack obama", "PER:angela merkel", "LOC:berlin"), groups);
     }
 

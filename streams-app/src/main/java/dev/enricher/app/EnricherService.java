@@ -170,18 +170,19 @@ public final class EnricherService implements AutoCloseable {
     }
 
     /**
-     * The engine (both models) exactly as {@link #create} opens it, without Kafka; for the benchmark's in-process
+     * The engine (every model) exactly as {@link #create} opens it, without Kafka; for the benchmark's in-process
      * modes. The caller owns and closes it.
      */
     public static EnrichmentEngine openEngine(EnricherConfig config) {
-        Optional<Path> classifier = optionalPath(config.getString(EnricherConfig.CLASSIFIER_MODEL_DIR));
+        List<EnrichmentEngine.ClassifierSpec> classifiers = config.classifiers().stream()
+                .map(c -> new EnrichmentEngine.ClassifierSpec(c.name(), c.modelDir(), c.options(), c.stride(),
+                        c.threshold(), c.labelThresholds())).toList();
         Optional<Path> ner = optionalPath(config.getString(EnricherConfig.NER_MODEL_DIR));
-        return EnrichmentEngine.open(classifier, config.classifierOptions(), config.getInt(EnricherConfig.CLASSIFIER_STRIDE),
-                ner, config.nerOptions(), config.getInt(EnricherConfig.NER_STRIDE), config.inferenceSettings(),
+        return EnrichmentEngine.open(classifiers, ner, config.nerOptions(), config.getInt(EnricherConfig.NER_STRIDE),
+                config.inferenceSettings(),
                 new BatchLimits(config.getInt(EnricherConfig.BATCH_MAX_RUN_SEQUENCES), config.getInt(EnricherConfig.BATCH_MAX_TOKENS),
                         config.getDouble(EnricherConfig.BATCH_MIN_PADDING_EFFICIENCY)),
-                new EnrichmentEngine.Settings(config.getDouble(EnricherConfig.CLASSIFIER_THRESHOLD),
-                        config.labelThresholds(), config.getBoolean(EnricherConfig.OUTPUT_INCLUDE_TEXT)));
+                new EnrichmentEngine.Settings(config.getBoolean(EnricherConfig.OUTPUT_INCLUDE_TEXT), ServiceVersion.get()));
     }
 
     private static Optional<Path> optionalPath(String value) {

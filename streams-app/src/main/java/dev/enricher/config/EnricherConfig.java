@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -59,6 +60,8 @@ public final class EnricherConfig extends AbstractConfig {
     public static final String OUTPUT_ROUTES = "output.routes";
     public static final String OUTPUT_MAX_BYTES = "output.max.bytes";
     public static final String DLQ_TOPIC = "dlq.topic";
+    public static final String CLASSIFIERS = "classifiers";
+    public static final String CLASSIFIER_PREFIX = "classifier.";
     public static final String CLASSIFIER_MODEL_DIR = "classifier.model.dir";
     public static final String CLASSIFIER_FUNCTION = "classifier.function";
     public static final String CLASSIFIER_TOP_K = "classifier.top.k";
@@ -122,6 +125,33 @@ public final class EnricherConfig extends AbstractConfig {
     /** Keys of type PASSWORD in the definitions of Kafka Streams and its producer, consumer and admin clients. */
     private static final Set<String> KAFKA_PASSWORD_KEYS = kafkaPasswordKeys();
 
+    /** The task name of the one classifier configured by classifier.model.dir alone. */
+    public static final String DEFAULT_CLASSIFIER = "classifier";
+
+    /** Suffixes of a named classifier's keys, {@code classifier.<name>.<suffix>}. */
+    static final String MODEL_DIR = "model.dir";
+    static final String FUNCTION = "function";
+    static final String TOP_K = "top.k";
+    static final String LONG_TEXT = "long.text";
+    static final String STRIDE = "stride";
+    static final String THRESHOLD = "threshold";
+    static final String LABEL_THRESHOLDS = "label.thresholds";
+    private static final List<String> CLASSIFIER_SUFFIXES =
+            List.of(MODEL_DIR, FUNCTION, TOP_K, LONG_TEXT, STRIDE, THRESHOLD, LABEL_THRESHOLDS);
+
+    private static final ValidString FUNCTIONS = ValidString.in("default", "sigmoid", "softmax", "none");
+    private static final ValidString LONG_TEXTS = ValidString.in("truncate", "window_mean", "window_max");
+    private static final String FUNCTION_DOC = "Function applied to the logits; default follows the bundle's "
+            + "problem_type as transformers does.";
+    private static final String TOP_K_DOC = "Labels kept per event, best first; 0 keeps all.";
+    private static final String LONG_TEXT_DOC = "Texts longer than the model: truncate (as transformers), or "
+            + "classify every window and combine scores by mean or max (max keeps an insult at the end of a long "
+            + "message).";
+    private static final String STRIDE_DOC = "Token overlap of windows with long.text=window_*.";
+    private static final String THRESHOLD_DOC = "Score at or over which a label is listed in labels_over_threshold.";
+    private static final String LABEL_THRESHOLDS_DOC = "Per-label thresholds overriding the threshold, as "
+            + "label:threshold entries.";
+
     private static final ConfigDef CONFIG = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.LIST, "localhost:9092", Importance.HIGH,
                     "Kafka brokers, host:port[,host:port...].")
@@ -145,8 +175,10 @@ public final class EnricherConfig extends AbstractConfig {
             .define(OUTPUT_INCLUDE_TEXT, Type.BOOLEAN, true, Importance.LOW,
                     "Copy the text into each EnrichedEvent.")
             .define(OUTPUT_ROUTES, Type.LIST, List.of(), Importance.MEDIUM,
-                    "Extra topics for events whose classifier score for a label reaches a threshold, as "
-                            + "label:threshold:topic entries, e.g. toxic:0.8:review,insult:0.9:review.")
+                    "Extra topics for events whose score for a label reaches a threshold, as "
+                            + "classifier:label:threshold:topic entries naming the classifier whose scores the route "
+                            + "reads, e.g. toxicity:toxic:0.8:review,spam:spam:0.9:review. With one classifier, "
+                            + "label:threshold:topic reads that one.")
             .define(OUTPUT_MAX_BYTES, Type.INT, 1_048_576, Range.between(16_384, 64 << 20), Importance.MEDIUM,
                     "Largest record the service writes (output, route, dead-letter and pending-store changelog "
                             + "topics; key, value, headers and batch framing counted). A larger one becomes a compact "
@@ -156,23 +188,30 @@ public final class EnricherConfig extends AbstractConfig {
             .define(DLQ_TOPIC, Type.STRING, "enricher-dlq", new ConfigDef.NonEmptyString(), Importance.HIGH,
                     "Dead-letter topic: input that cannot be enriched, with its original bytes and the reason in "
                             + "headers.")
+            .define(CLASSIFIERS, Type.LIST, List.of(), new ClassifierNames(), Importance.HIGH,
+                    "Names of the sequence classifiers run on each event, in output order, e.g. "
+                            + "toxicity,spam,language; each name is the task of its result in the record's "
+                            + "classifications. Each classifier's keys are classifier.<name>.model.dir (required), "
+                            + "and optionally classifier.<name>.function, .top.k, .long.text, .stride, .threshold and "
+                            + ".label.thresholds, which default to the classifier.* key of the same suffix. Names: "
+                            + "lower-case letters, digits and _, starting with a letter, not ner. Empty: one "
+                            + "classifier named classifier when classifier.model.dir is set, else none.")
             .define(CLASSIFIER_MODEL_DIR, Type.STRING, "", Importance.HIGH,
-                    "Sequence-classifier bundle folder; empty for none. At least one of the two models is needed.")
-            .define(CLASSIFIER_FUNCTION, Type.STRING, "default", ValidString.in("default", "sigmoid", "softmax", "none"),
-                    Importance.MEDIUM, "Function applied to the logits; default follows the bundle's problem_type "
-                            + "as transformers does.")
-            .define(CLASSIFIER_TOP_K, Type.INT, 0, Range.atLeast(0), Importance.LOW,
-                    "Labels kept per event, best first; 0 keeps all.")
-            .define(CLASSIFIER_LONG_TEXT, Type.STRING, "truncate", ValidString.in("truncate", "window_mean", "window_max"),
-                    Importance.MEDIUM, "Texts longer than the model: truncate (as transformers), or classify every "
-                            + "window and combine scores by mean or max (max keeps an insult at the end of a long "
-                            + "message).")
-            .define(CLASSIFIER_STRIDE, Type.INT, 32, Range.atLeast(0), Importance.LOW,
-                    "Token overlap of windows with classifier.long.text=window_*.")
-            .define(CLASSIFIER_THRESHOLD, Type.DOUBLE, 0.5, Importance.MEDIUM,
-                    "Score at or over which a label is listed in labels_over_threshold.")
-            .define(CLASSIFIER_LABEL_THRESHOLDS, Type.LIST, List.of(), Importance.LOW,
-                    "Per-label thresholds overriding classifier.threshold, as label:threshold entries.")
+                    "Bundle folder of the one classifier (named classifier) when classifiers is empty; empty for "
+                            + "none. Must be empty when classifiers is set. At least one classifier or ner.model.dir "
+                            + "is needed.")
+            .define(CLASSIFIER_FUNCTION, Type.STRING, "default", FUNCTIONS, Importance.MEDIUM, FUNCTION_DOC
+                    + " Default of every classifier.<name>.function.")
+            .define(CLASSIFIER_TOP_K, Type.INT, 0, Range.atLeast(0), Importance.LOW, TOP_K_DOC
+                    + " Default of every classifier.<name>.top.k.")
+            .define(CLASSIFIER_LONG_TEXT, Type.STRING, "truncate", LONG_TEXTS, Importance.MEDIUM, LONG_TEXT_DOC
+                    + " Default of every classifier.<name>.long.text.")
+            .define(CLASSIFIER_STRIDE, Type.INT, 32, Range.atLeast(0), Importance.LOW, STRIDE_DOC
+                    + " Default of every classifier.<name>.stride.")
+            .define(CLASSIFIER_THRESHOLD, Type.DOUBLE, 0.5, Importance.MEDIUM, THRESHOLD_DOC
+                    + " Default of every classifier.<name>.threshold.")
+            .define(CLASSIFIER_LABEL_THRESHOLDS, Type.LIST, List.of(), Importance.LOW, LABEL_THRESHOLDS_DOC
+                    + " Default of every classifier.<name>.label.thresholds.")
             .define(NER_MODEL_DIR, Type.STRING, "", Importance.HIGH,
                     "Token-classifier bundle folder; empty for none.")
             .define(NER_AGGREGATION, Type.STRING, "simple", ValidString.in("none", "simple", "first", "average", "max"),
@@ -294,6 +333,7 @@ public final class EnricherConfig extends AbstractConfig {
                     "On SIGTERM, how long Kafka Streams may take to stop and commit before the process exits.");
 
     private final Map<String, Object> kafkaOverrides;
+    private final List<ClassifierSettings> classifiers;
 
     public EnricherConfig(Map<?, ?> props) {
         super(CONFIG, props, false);
@@ -305,6 +345,7 @@ public final class EnricherConfig extends AbstractConfig {
             }
         });
         this.kafkaOverrides = Map.copyOf(overrides);
+        this.classifiers = readClassifiers();
         check();
     }
 
@@ -321,7 +362,26 @@ public final class EnricherConfig extends AbstractConfig {
             fromFile.forEach((k, v) -> props.put(String.valueOf(k), v));
         }
         props.putAll(fromEnvironment(env));
+        props.putAll(classifierKeysFromEnvironment(props.get(CLASSIFIERS), env));
         return new EnricherConfig(props);
+    }
+
+    /** {@code ENRICHER_CLASSIFIER_SPAM_MODEL_DIR=/m} becomes {@code classifier.spam.model.dir=/m}, spam being listed. */
+    static Map<String, String> classifierKeysFromEnvironment(Object names, Map<String, String> env) {
+        Map<String, String> props = new HashMap<>();
+        if (names == null) {
+            return props;
+        }
+        for (String name : String.valueOf(names).split(",")) {
+            for (String suffix : CLASSIFIER_SUFFIXES) {
+                String key = CLASSIFIER_PREFIX + name.trim() + "." + suffix;
+                String value = env.get(envName(key));
+                if (!name.isBlank() && value != null) {
+                    props.put(key, value);
+                }
+            }
+        }
+        return props;
     }
 
     /** {@code ENRICHER_BATCH_MAX_RECORDS=64} becomes {@code batch.max.records=64}; also {@code ENRICHER_KAFKA_*}. */
@@ -358,8 +418,9 @@ public final class EnricherConfig extends AbstractConfig {
             throw new ConfigException(INPUT_TOPICS, getList(INPUT_TOPICS),
                     "exactly one of input.topics and input.topic.pattern must be set");
         }
-        if (getString(CLASSIFIER_MODEL_DIR).isEmpty() && getString(NER_MODEL_DIR).isEmpty()) {
-            throw new ConfigException(CLASSIFIER_MODEL_DIR, "", "set classifier.model.dir, ner.model.dir or both");
+        if (classifiers.isEmpty() && getString(NER_MODEL_DIR).isEmpty()) {
+            throw new ConfigException(CLASSIFIER_MODEL_DIR, "", "set classifiers (or classifier.model.dir), "
+                    + "ner.model.dir or both");
         }
         if (getString(OUTPUT_TOPIC).equals(getString(DLQ_TOPIC))) {
             throw new ConfigException(DLQ_TOPIC, getString(DLQ_TOPIC), "must differ from output.topic");
@@ -376,14 +437,8 @@ public final class EnricherConfig extends AbstractConfig {
         }
         nerOptions();
         routes();
-        labelThresholds();
         checkInputPattern();
         checkNoTopicLoops();
-        classifierOptions();
-        double threshold = getDouble(CLASSIFIER_THRESHOLD);
-        if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
-            throw new ConfigException(CLASSIFIER_THRESHOLD, threshold, "a score between 0 and 1");
-        }
     }
 
     /** batch.max.queued.events, its default (0) resolved. */
@@ -407,9 +462,150 @@ public final class EnricherConfig extends AbstractConfig {
                 getBoolean(INFERENCE_SPINNING), InferenceSettings.Precision.parse(getString(INFERENCE_PRECISION)));
     }
 
-    public SequenceClassification.Options classifierOptions() {
-        return new SequenceClassification.Options(ClassificationFunction.parse(getString(CLASSIFIER_FUNCTION)),
-                getInt(CLASSIFIER_TOP_K), SequenceClassification.LongText.parse(getString(CLASSIFIER_LONG_TEXT)));
+    /**
+     * A sequence classifier's settings: {@code name} is its task name in the output, {@code labelThresholds}
+     * override {@code threshold} per label.
+     */
+    public record ClassifierSettings(String name, Path modelDir, SequenceClassification.Options options, int stride,
+                                     double threshold, Map<String, Double> labelThresholds) {}
+
+    /** The classifiers to run, in output order: those of classifiers, else the one of classifier.model.dir. */
+    public List<ClassifierSettings> classifiers() {
+        return classifiers;
+    }
+
+    /** The classifiers, their keys checked: the first check of construction, as routes() reads the result. */
+    private List<ClassifierSettings> readClassifiers() {
+        List<String> names = getList(CLASSIFIERS);
+        if (!names.isEmpty() && !getString(CLASSIFIER_MODEL_DIR).isEmpty()) {
+            throw new ConfigException(CLASSIFIER_MODEL_DIR, getString(CLASSIFIER_MODEL_DIR), "empty when classifiers "
+                    + "is set: set classifier.<name>.model.dir for each of " + names);
+        }
+        double threshold = getDouble(CLASSIFIER_THRESHOLD);
+        if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
+            throw new ConfigException(CLASSIFIER_THRESHOLD, threshold, "a score between 0 and 1");
+        }
+        checkClassifierKeys();
+        if (names.isEmpty()) {
+            if (getString(CLASSIFIER_MODEL_DIR).isEmpty()) {
+                return List.of();
+            }
+            return List.of(classifier(DEFAULT_CLASSIFIER, CLASSIFIER_PREFIX, values()));
+        }
+        List<ClassifierSettings> out = new ArrayList<>(names.size());
+        for (String name : names) {
+            String prefix = CLASSIFIER_PREFIX + name + ".";
+            Map<String, Object> own = new HashMap<>();
+            originals().forEach((k, v) -> {
+                if (k.startsWith(prefix)) {
+                    own.put(k, v);
+                }
+            });
+            out.add(classifier(name, prefix, classifierDef(prefix).parse(own)));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The keys of one named classifier, each defaulting to the classifier.* key of the same suffix. */
+    private ConfigDef classifierDef(String prefix) {
+        return new ConfigDef()
+                .define(prefix + MODEL_DIR, Type.STRING, ConfigDef.NO_DEFAULT_VALUE, new ConfigDef.NonEmptyString(),
+                        Importance.HIGH, "Bundle folder of the classifier.")
+                .define(prefix + FUNCTION, Type.STRING, getString(CLASSIFIER_FUNCTION), FUNCTIONS, Importance.MEDIUM,
+                        FUNCTION_DOC)
+                .define(prefix + TOP_K, Type.INT, getInt(CLASSIFIER_TOP_K), Range.atLeast(0), Importance.LOW,
+                        TOP_K_DOC)
+                .define(prefix + LONG_TEXT, Type.STRING, getString(CLASSIFIER_LONG_TEXT), LONG_TEXTS,
+                        Importance.MEDIUM, LONG_TEXT_DOC)
+                .define(prefix + STRIDE, Type.INT, getInt(CLASSIFIER_STRIDE), Range.atLeast(0), Importance.LOW,
+                        STRIDE_DOC)
+                .define(prefix + THRESHOLD, Type.DOUBLE, getDouble(CLASSIFIER_THRESHOLD), Importance.MEDIUM,
+                        THRESHOLD_DOC)
+                .define(prefix + LABEL_THRESHOLDS, Type.LIST, getList(CLASSIFIER_LABEL_THRESHOLDS), Importance.LOW,
+                        LABEL_THRESHOLDS_DOC);
+    }
+
+    /** One classifier from its parsed keys, {@code prefix + suffix} each; thresholds checked against its function. */
+    private static ClassifierSettings classifier(String name, String prefix, Map<String, ?> parsed) {
+        String function = (String) parsed.get(prefix + FUNCTION);
+        double threshold = (Double) parsed.get(prefix + THRESHOLD);
+        if (!(threshold >= 0 && threshold <= 1) && !function.equals("none")) {
+            throw new ConfigException(prefix + THRESHOLD, threshold, "a score between 0 and 1 (other values only with "
+                    + prefix + FUNCTION + "=none)");
+        }
+        Map<String, Double> labelThresholds = new LinkedHashMap<>();
+        @SuppressWarnings("unchecked")
+        List<String> entries = (List<String>) parsed.get(prefix + LABEL_THRESHOLDS);
+        for (String entry : entries) {
+            int colon = entry.lastIndexOf(':');
+            double labelThreshold;
+            try {
+                labelThreshold = Double.parseDouble(entry.substring(colon + 1).trim());
+                labelThresholds.put(entry.substring(0, colon).trim(), labelThreshold);
+            } catch (RuntimeException e) {
+                throw new ConfigException(prefix + LABEL_THRESHOLDS, entry, "entries of the form label:threshold");
+            }
+            if (!(labelThreshold >= 0 && labelThreshold <= 1) && !function.equals("none")) {
+                throw new ConfigException(prefix + LABEL_THRESHOLDS, entry, "a threshold between 0 and 1 (other "
+                        + "values only with " + prefix + FUNCTION + "=none)");
+            }
+        }
+        SequenceClassification.Options options = new SequenceClassification.Options(
+                ClassificationFunction.parse(function), (Integer) parsed.get(prefix + TOP_K),
+                SequenceClassification.LongText.parse((String) parsed.get(prefix + LONG_TEXT)));
+        return new ClassifierSettings(name, Path.of((String) parsed.get(prefix + MODEL_DIR)), options,
+                (Integer) parsed.get(prefix + STRIDE), threshold, Map.copyOf(labelThresholds));
+    }
+
+    /**
+     * Every {@code classifier.<name>.<suffix>} key names a classifier of classifiers and a known suffix: a typo
+     * would otherwise drop a model or a threshold without a word.
+     */
+    private void checkClassifierKeys() {
+        List<String> names = getList(CLASSIFIERS);
+        for (var entry : new TreeMap<>(originals()).entrySet()) {
+            String key = entry.getKey();
+            if (!key.startsWith(CLASSIFIER_PREFIX) || CONFIG.names().contains(key)) {
+                continue;
+            }
+            String rest = key.substring(CLASSIFIER_PREFIX.length());
+            int dot = rest.indexOf('.');
+            String name = dot < 0 ? rest : rest.substring(0, dot);
+            if (!names.contains(name)) {
+                throw new ConfigException(key, entry.getValue(), "a key of a classifier listed in classifiers "
+                        + names + "; add " + name + " there, or remove the key");
+            }
+            if (!CLASSIFIER_SUFFIXES.contains(rest.substring(dot + 1))) {
+                throw new ConfigException(key, entry.getValue(), "classifier." + name + ".<key> with <key> one of "
+                        + CLASSIFIER_SUFFIXES);
+            }
+        }
+    }
+
+    /** Names of classifiers: unique, {@code [a-z][a-z0-9_]*}, not the NER tagger's task name {@code ner}. */
+    private static final class ClassifierNames implements ConfigDef.Validator {
+        private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
+
+        @Override
+        public void ensureValid(String key, Object value) {
+            @SuppressWarnings("unchecked")
+            List<String> names = (List<String>) value;
+            Set<String> seen = new HashSet<>();
+            for (String name : names) {
+                if (!NAME.matcher(name).matches() || name.equals("ner")) {
+                    throw new ConfigException(key, value, "names of lower-case letters, digits and _, starting with a "
+                            + "letter, other than ner (the NER tagger's); found '" + name + "'");
+                }
+                if (!seen.add(name)) {
+                    throw new ConfigException(key, value, "distinct names; " + name + " is listed twice");
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "names [a-z][a-z0-9_]*, distinct, not ner";
+        }
     }
 
     public TokenClassification.Options nerOptions() {
@@ -422,42 +618,37 @@ public final class EnricherConfig extends AbstractConfig {
         }
     }
 
-    /** A route: events whose score for {@code label} is at least {@code threshold} also go to {@code topic}. */
-    public record Route(String label, double threshold, String topic) {}
+    /**
+     * A route: events whose score for {@code label} by the classifier named {@code classifier} is at least
+     * {@code threshold} also go to {@code topic}.
+     */
+    public record Route(String classifier, String label, double threshold, String topic) {}
 
     public List<Route> routes() {
+        List<String> names = classifiers.stream().map(ClassifierSettings::name).toList();
         return getList(OUTPUT_ROUTES).stream().map(entry -> {
             String[] parts = entry.split(":");
+            if (parts.length == 3 && names.size() == 1) {
+                parts = new String[] {names.get(0), parts[0], parts[1], parts[2]};
+            }
+            Route route;
             try {
-                if (parts.length != 3 || parts[0].isBlank() || parts[2].isBlank()) {
+                if (parts.length != 4 || parts[0].isBlank() || parts[1].isBlank() || parts[3].isBlank()) {
                     throw new IllegalArgumentException();
                 }
-                return new Route(parts[0].trim(), Double.parseDouble(parts[1].trim()), parts[2].trim());
+                route = new Route(parts[0].trim(), parts[1].trim(), Double.parseDouble(parts[2].trim()),
+                        parts[3].trim());
             } catch (IllegalArgumentException e) {
-                throw new ConfigException(OUTPUT_ROUTES, entry, "entries of the form label:threshold:topic, e.g. "
-                        + "toxic:0.8:review");
+                throw new ConfigException(OUTPUT_ROUTES, entry, "entries of the form classifier:label:threshold:topic, "
+                        + "e.g. toxicity:toxic:0.8:review (label:threshold:topic when exactly one classifier is "
+                        + "configured)");
             }
+            if (!names.contains(route.classifier())) {
+                throw new ConfigException(OUTPUT_ROUTES, entry, "a route reading one of the configured classifiers "
+                        + names + "; found " + route.classifier());
+            }
+            return route;
         }).toList();
-    }
-
-    /** Threshold per label; labels not listed use {@code classifier.threshold}. */
-    public Map<String, Double> labelThresholds() {
-        Map<String, Double> out = new LinkedHashMap<>();
-        for (String entry : getList(CLASSIFIER_LABEL_THRESHOLDS)) {
-            int colon = entry.lastIndexOf(':');
-            double threshold;
-            try {
-                threshold = Double.parseDouble(entry.substring(colon + 1).trim());
-                out.put(entry.substring(0, colon).trim(), threshold);
-            } catch (RuntimeException e) {
-                throw new ConfigException(CLASSIFIER_LABEL_THRESHOLDS, entry, "entries of the form label:threshold");
-            }
-            if (!(threshold >= 0 && threshold <= 1) && !getString(CLASSIFIER_FUNCTION).equals("none")) {
-                throw new ConfigException(CLASSIFIER_LABEL_THRESHOLDS, entry, "a threshold between 0 and 1 (other "
-                        + "values only with classifier.function=none)");
-            }
-        }
-        return out;
     }
 
     /** Settings passed to Kafka Streams as they are ({@code kafka.} prefix removed). */

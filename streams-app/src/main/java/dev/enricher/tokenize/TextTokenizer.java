@@ -283,6 +283,11 @@ public final class TextTokenizer implements AutoCloseable {
      * it (file and class arguments), length and stride.
      */
     public boolean encodesLike(TextTokenizer other) {
-        return spec.equals(other.spec) && maxLength == other.maxLength && stride == other.stride;
+        return encodesFirstWindowLike(other) && stride == other.stride;
+    }
+
+    /** True when both encode every text's first window identically: the same tokenizer and length. */
+    public boolean encodesFirstWindowLike(TextTokenizer other) {
+        return spec.equals(other.spec) && maxLength == other.maxLength;
     }
 }

@@ -375,9 +375,12 @@ final class EnrichProcessor implements Processor<byte[], byte[], byte[], byte[]>
         byte[] key = p.getKey() == null ? null : bytes(p.getKey());
         Set<String> topics = new LinkedHashSet<>();
         topics.add(outputTopic);
-        if (event.getClassification() != null) {
-            for (Route route : routes) {
-                for (var score : event.getClassification().getScores()) {
+        for (Route route : routes) {
+            for (var result : event.getClassifications()) {
+                if (!result.getTask().equals(route.classifier())) {
+                    continue;
+                }
+                for (var score : result.getScores()) {
                     if (score.getLabel().equals(route.label()) && score.getScore() >= route.threshold()) {
                         topics.add(route.topic());
                     }

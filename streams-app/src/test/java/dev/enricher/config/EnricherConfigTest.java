@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.enricher.inference.ClassificationFunction;
+import dev.enricher.inference.SequenceClassification;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.ConfigException;
 import org.junit.jupiter.api.Test;
@@ -165,11 +168,11 @@ class EnricherConfigTest {
         assertBad(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:NaN", "between 0 and 1");
         Map<String, Object> bounds = minimal();
         bounds.put(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:0,insult:1");
-        assertEquals(Map.of("toxic", 0.0, "insult", 1.0), new EnricherConfig(bounds).labelThresholds());
+        assertEquals(Map.of("toxic", 0.0, "insult", 1.0), new EnricherConfig(bounds).classifiers().get(0).labelThresholds());
         Map<String, Object> logits = minimal();
         logits.put(EnricherConfig.CLASSIFIER_FUNCTION, "none");
         logits.put(EnricherConfig.CLASSIFIER_LABEL_THRESHOLDS, "toxic:7");
-        assertEquals(Map.of("toxic", 7.0), new EnricherConfig(logits).labelThresholds(),
+        assertEquals(Map.of("toxic", 7.0), new EnricherConfig(logits).classifiers().get(0).labelThresholds(),
                 "raw logits (classifier.function=none) take any threshold");
     }
 
@@ -252,6 +255,108 @@ class EnricherConfigTest {
         for (String text : named) {
             assertTrue(e.getMessage().contains(text), "'" + text + "' in: " + e.getMessage());
         }
+    }
+
+    @Test
+    void classifierModelDirAloneIsOneClassifierNamedClassifier() {
+        Map<String, Object> props = minimal();
+        props.put(EnricherConfig.CLASSIFIER_TOP_K, 2);
+        props.put(EnricherConfig.OUTPUT_ROUTES, "toxic:0.8:review");
+        EnricherConfig config = new EnricherConfig(props);
+        assertEquals(1, config.classifiers().size());
+        EnricherConfig.ClassifierSettings c = config.classifiers().get(0);
+        assertEquals("classifier", c.name());
+        assertEquals(Path.of("/models/x"), c.modelDir());
+        assertEquals(2, c.options().topK());
+        assertEquals(List.of(new EnricherConfig.Route("classifier", "toxic", 0.8, "review")), config.routes());
+    }
+
+    @Test
+    void severalClassifiersByNameEachWithItsOwnSettingsAndTheSharedDefaults() {
+        Map<String, Object> props = new HashMap<>();
+        props.put(EnricherConfig.INPUT_TOPICS, "in");
+        props.put(EnricherConfig.CLASSIFIERS, "toxicity,spam,language");
+        props.put(EnricherConfig.CLASSIFIER_THRESHOLD, "0.6");
+        props.put("classifier.toxicity.model.dir", "/m/tox");
+        props.put("classifier.toxicity.function", "sigmoid");
+        props.put("classifier.toxicity.label.thresholds", "insult:0.9");
+        props.put("classifier.spam.model.dir", "/m/spam");
+        props.put("classifier.spam.threshold", "0.95");
+        props.put("classifier.language.model.dir", "/m/lang");
+        props.put("classifier.language.top.k", "3");
+        props.put("classifier.language.long.text", "window_max");
+        props.put("classifier.language.stride", "16");
+        props.put(EnricherConfig.OUTPUT_ROUTES, "toxicity:insult:0.9:review, spam:spam:0.99:spam-review");
+        EnricherConfig config = new EnricherConfig(props);
+        List<EnricherConfig.ClassifierSettings> c = config.classifiers();
+        assertEquals(List.of("toxicity", "spam", "language"), c.stream().map(EnricherConfig.ClassifierSettings::name).toList());
+        assertEquals(List.of(Path.of("/m/tox"), Path.of("/m/spam"), Path.of("/m/lang")),
+                c.stream().map(EnricherConfig.ClassifierSettings::modelDir).toList());
+        assertEquals(ClassificationFunction.SIGMOID, c.get(0).options().function());
+        assertEquals(ClassificationFunction.DEFAULT, c.get(1).options().function());
+        assertEquals(Map.of("insult", 0.9), c.get(0).labelThresholds());
+        assertEquals(Map.of(), c.get(1).labelThresholds());
+        assertEquals(0.6, c.get(0).threshold(), "classifier.threshold is the default");
+        assertEquals(0.95, c.get(1).threshold());
+        assertEquals(0, c.get(0).options().topK());
+        assertEquals(3, c.get(2).options().topK());
+        assertEquals(SequenceClassification.LongText.WINDOW_MAX, c.get(2).options().longText());
+        assertEquals(16, c.get(2).stride());
+        assertEquals(32, c.get(0).stride());
+        assertEquals(List.of(new EnricherConfig.Route("toxicity", "insult", 0.9, "review"),
+                new EnricherConfig.Route("spam", "spam", 0.99, "spam-review")), config.routes());
+    }
+
+    @Test
+    void namedClassifierMistakesNameTheKey() {
+        Map<String, Object> named = new HashMap<>();
+        named.put(EnricherConfig.INPUT_TOPICS, "in");
+        named.put(EnricherConfig.CLASSIFIERS, "toxicity,spam");
+        named.put("classifier.toxicity.model.dir", "/m/tox");
+        named.put("classifier.spam.model.dir", "/m/spam");
+        new EnricherConfig(named);
+        assertBadNamed(named, "classifier.spam.model.dir", null, "classifier.spam.model.dir");
+        assertBadNamed(named, "classifier.spam.model.dir", "", "classifier.spam.model.dir");
+        assertBadNamed(named, "classifier.spam.function", "softermax", "classifier.spam.function");
+        assertBadNamed(named, "classifier.spam.top.k", "-1", "classifier.spam.top.k");
+        assertBadNamed(named, "classifier.spam.threshold", "7", "classifier.spam.threshold");
+        assertBadNamed(named, "classifier.spam.label.thresholds", "spam:2", "classifier.spam.label.thresholds");
+        assertBadNamed(named, "classifier.spam.treshold", "0.5", "classifier.spam.treshold");
+        assertBadNamed(named, "classifier.language.model.dir", "/m/lang", "classifier.language.model.dir");
+        assertBadNamed(named, EnricherConfig.CLASSIFIER_MODEL_DIR, "/m/x", "classifier.model.dir");
+        assertBadNamed(named, EnricherConfig.CLASSIFIERS, "toxicity,toxicity", "classifiers");
+        assertBadNamed(named, EnricherConfig.CLASSIFIERS, "toxicity,ner", "classifiers");
+        assertBadNamed(named, EnricherConfig.CLASSIFIERS, "Toxicity", "classifiers");
+        assertBadNamed(named, EnricherConfig.OUTPUT_ROUTES, "toxic:0.8:review", "output.routes");
+        assertBadNamed(named, EnricherConfig.OUTPUT_ROUTES, "language:en:0.8:review", "output.routes");
+        Map<String, Object> nerOnly = new HashMap<>();
+        nerOnly.put(EnricherConfig.INPUT_TOPICS, "in");
+        nerOnly.put(EnricherConfig.NER_MODEL_DIR, "/m/ner");
+        assertEquals(List.of(), new EnricherConfig(nerOnly).classifiers());
+        assertBadNamed(nerOnly, EnricherConfig.OUTPUT_ROUTES, "toxic:0.8:review", "output.routes");
+    }
+
+    @Test
+    void namedClassifierKeysComeFromTheEnvironmentToo(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("enricher.properties");
+        Files.writeString(file, "input.topics=a\nclassifiers=toxicity,spam_v2\nclassifier.toxicity.model.dir=/m/tox\n");
+        EnricherConfig config = EnricherConfig.load(file, Map.of("ENRICHER_CLASSIFIER_SPAM_V2_MODEL_DIR", "/m/spam",
+                "ENRICHER_CLASSIFIER_TOXICITY_THRESHOLD", "0.7"));
+        assertEquals(List.of(Path.of("/m/tox"), Path.of("/m/spam")),
+                config.classifiers().stream().map(EnricherConfig.ClassifierSettings::modelDir).toList());
+        assertEquals(0.7, config.classifiers().get(0).threshold());
+    }
+
+    private static void assertBadNamed(Map<String, Object> base, String key, Object value, String named) {
+        Map<String, Object> props = new HashMap<>(base);
+        if (value == null) {
+            props.remove(key);
+        } else {
+            props.put(key, value);
+        }
+        ConfigException e = assertThrows(ConfigException.class, () -> new EnricherConfig(props), key + "=" + value);
+        System.out.println("bad config: " + e.getMessage());
+        assertTrue(e.getMessage().contains(named), e.getMessage());
     }
 
     private static void assertBad(String key, Object value, String named) {

@@ -115,7 +115,7 @@ class EnrichmentEngineFaultsTest {
         assertEquals(2, a.size());
         assertEquals(2, b.size());
         for (int i = 0; i < 2; i++) {
-            assertEquals(a.get(i).event().getClassification(), b.get(i).event().getClassification());
+            assertEquals(a.get(i).event().getClassifications(), b.get(i).event().getClassifications());
             assertEquals(a.get(i).event().getEntities(), b.get(i).event().getEntities());
         }
     }

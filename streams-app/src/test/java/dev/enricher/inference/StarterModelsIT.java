@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.enricher.DriverAwait;
 import dev.enricher.TestModels;
 import dev.enricher.avro.EnrichedEvent;
+import dev.enricher.avro.ModelProvenance;
 import dev.enricher.batching.BatchScheduler;
 import dev.enricher.config.EnricherConfig;
 import dev.enricher.engine.EnrichmentEngine;
@@ -251,11 +252,15 @@ class StarterModelsIT {
             DriverAwait.await(driver, "the event enriched", () -> !output.isEmpty());
             EnrichedEvent e = output.readValue();
             assertEquals("m1", e.getId());
-            assertEquals(List.of(SENTIMENT, NER), e.getModels().stream().map(m -> m.getBundle().toString()).toList());
-            assertEquals(List.of(sha256(built(SENTIMENT).resolve("model.onnx")), sha256(built(NER).resolve("model.onnx"))),
-                    e.getModels().stream().map(m -> m.getSha256().toString()).toList());
-            assertEquals(List.of("PER", "LOC"), e.getEntities().getEntities().stream().map(x -> x.getGroup().toString()).toList());
-            System.out.println("starter models in a record: " + e.getModels());
+            assertEquals(1, e.getClassifications().size());
+            ModelProvenance classifier = e.getClassifications().get(0).getModel();
+            assertEquals(EnricherConfig.DEFAULT_CLASSIFIER, e.getClassifications().get(0).getTask());
+            assertEquals(SENTIMENT, classifier.getBundle());
+            assertEquals(sha256(built(SENTIMENT).resolve("model.onnx")), classifier.getSha256());
+            assertEquals(NER, e.getNer().getModel().getBundle());
+            assertEquals(sha256(built(NER).resolve("model.onnx")), e.getNer().getModel().getSha256());
+            assertEquals(List.of("PER", "LOC"), e.getEntities().stream().map(x -> x.getEntityGroup()).toList());
+            System.out.println("starter models in a record: " + classifier + ", " + e.getNer());
         }
     }
 

@@ -96,8 +96,9 @@ class VariantFilesTest {
         Path dir = withAllVariants(TestModels.SENTIMENT, "");
         ClassifierPipeline classifier = ClassifierPipeline.open(dir, FAST, new SequenceClassification.Options(
                 ClassificationFunction.DEFAULT, 0, SequenceClassification.LongText.TRUNCATE), 0, BatchLimits.ofSize(8));
-        try (EnrichmentEngine engine = new EnrichmentEngine(Optional.of(classifier), Optional.empty(),
-                new EnrichmentEngine.Settings(0.5, Map.of(), false))) {
+        try (EnrichmentEngine engine = new EnrichmentEngine(
+                List.of(new EnrichmentEngine.Classifier("sentiment", classifier, 0.5, Map.of())), Optional.empty(),
+                new EnrichmentEngine.Settings(false, "test"))) {
             assertEquals("model_quantized.onnx", classifier.bundle().file());
             List<ModelProvenance> provenance = engine.provenance();
             assertEquals(1, provenance.size());
@@ -106,7 +107,7 @@ class VariantFilesTest {
             assertEquals("model_quantized.onnx", p.getFile());
             assertEquals(TestModels.sha256(dir.resolve("model_quantized.onnx")), p.getSha256());
             assertFalse(p.getSha256().equals(TestModels.sha256(dir.resolve("model.onnx"))));
-            assertEquals("fast", p.getPrecision());
+            assertEquals("fast", p.getPrecisionMode());
             assertEquals("cpu", p.getDevice());
             assertEquals(TEXTS.size(), classifier.predict(TEXTS).size());
             try (ServiceMetrics metrics = new ServiceMetrics()) {

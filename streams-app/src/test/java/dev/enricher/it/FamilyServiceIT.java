@@ -77,14 +77,15 @@ class FamilyServiceIT {
                 JsonNode classCase = classes.get("cases").get(i);
                 assertEquals(nerCase.get("text").asText(), classCase.get("text").asText(), "same reference texts");
                 String where = family + " case " + i;
-                assertScores(classCase.get("pipeline").get("default"), e.getClassification().getScores(), where);
+                assertEquals(1, e.getClassifications().size(), where);
+                assertScores(classCase.get("pipeline").get("default"), e.getClassifications().get(0).getScores(), where);
                 JsonNode expected = !nerCase.has("stride") ? nerCase.get("pipeline").get("first")
                         : nerCase.get("stride").asInt() == STRIDE ? nerCase.get("pipeline_stride").get("first") : null;
                 if (expected == null) {
                     otherStride++;
                     continue;
                 }
-                assertEntities(expected, e.getEntities().getEntities(), where);
+                assertEntities(expected, e.getEntities(), where);
                 entityLists++;
             }
             System.out.printf("family %s: %s + %s, %d events, %d records out, classifications equal %d, entity "
@@ -109,10 +110,10 @@ class FamilyServiceIT {
             JsonNode x = expected.get(k);
             Entity a = actual.get(k);
             String at = where + " entity " + k;
-            assertEquals(x.get("entity_group").asText(), a.getGroup(), at);
+            assertEquals(x.get("entity_group").asText(), a.getEntityGroup(), at);
             assertEquals(x.get("word").asText(), a.getWord(), at);
-            assertEquals(x.get("start").asInt(), a.getStart(), at);
-            assertEquals(x.get("end").asInt(), a.getEnd(), at);
+            assertEquals(x.get("start").asInt(), a.getStartOffset(), at);
+            assertEquals(x.get("end").asInt(), a.getEndOffset(), at);
             assertEquals(x.get("score").asDouble(), a.getScore(), 1e-4, at);
         }
     }

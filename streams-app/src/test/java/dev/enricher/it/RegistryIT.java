@@ -124,18 +124,21 @@ class RegistryIT {
                 JsonNode p = fromPython.get(e.getId());
                 assertEquals(e.getText(), p.get("text").asText());
                 assertEquals(e.getSourceOffset(), p.get("source_offset").asLong());
-                assertEquals(e.getClassification().getTopLabel(), p.get("top_label").asText());
-                assertEquals(e.getClassification().getTopScore(), p.get("top_score").asDouble(), 1e-6);
-                assertEquals(e.getEntities().getEntities().size(), p.get("entities").size());
-                for (int k = 0; k < e.getEntities().getEntities().size(); k++) {
-                    var x = e.getEntities().getEntities().get(k);
+                assertEquals(1, e.getClassifications().size());
+                assertEquals(e.getClassifications().get(0).getTopLabel(), p.get("top_label").asText());
+                assertEquals(e.getClassifications().get(0).getTopScore(), p.get("top_score").asDouble(), 1e-6);
+                assertEquals(e.getServiceVersion(), p.get("service_version").asText());
+                assertEquals(e.getEntities().size(), p.get("entities").size());
+                for (int k = 0; k < e.getEntities().size(); k++) {
+                    var x = e.getEntities().get(k);
                     JsonNode y = p.get("entities").get(k);
-                    assertEquals(x.getGroup(), y.get(0).asText());
+                    assertEquals(x.getEntityGroup(), y.get(0).asText());
                     assertEquals(x.getWord(), y.get(1).asText());
-                    assertEquals(x.getStart(), y.get(2).asInt());
-                    assertEquals(x.getEnd(), y.get(3).asInt());
+                    assertEquals(x.getStartOffset(), y.get(2).asInt());
+                    assertEquals(x.getEndOffset(), y.get(3).asInt());
                 }
-                assertEquals(e.getModels().get(0).getSha256(), p.get("models").get(0).get(2).asText());
+                assertEquals(e.getClassifications().get(0).getModel().getSha256(),
+                        p.get("models").get(0).get(2).asText());
                 // and what the service computed is what the model gives for that text
                 SequenceClassification.Result direct = service.engine().classifier().orElseThrow().predict(e.getText());
                 assertEquals(direct.top().label(), p.get("top_label").asText());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.enricher.DriverAwait;
 import dev.enricher.TestModels;
+import dev.enricher.avro.ClassificationResult;
 import dev.enricher.avro.EnrichedEvent;
 import dev.enricher.avro.TextEvent;
 import dev.enricher.batching.BatchScheduler;
@@ -151,26 +152,31 @@ class EnricherTopologyTest {
             assertEquals(INPUT, e.getSourceTopic());
             assertEquals(i, e.getSourceOffset());
             SequenceClassification.Result c = expected.get(i);
-            assertEquals(c.top().label(), e.getClassification().getTopLabel());
-            assertEquals(c.scores().size(), e.getClassification().getScores().size());
+            assertEquals(1, e.getClassifications().size());
+            ClassificationResult got = e.getClassifications().get(0);
+            assertEquals(EnricherConfig.DEFAULT_CLASSIFIER, got.getTask());
+            assertEquals(c.top().label(), got.getTopLabel());
+            assertEquals(c.scores().size(), got.getScores().size());
             for (int k = 0; k < c.scores().size(); k++) {
-                assertEquals(c.scores().get(k).label(), e.getClassification().getScores().get(k).getLabel());
-                assertEquals(c.scores().get(k).score(), e.getClassification().getScores().get(k).getScore());
+                assertEquals(c.scores().get(k).label(), got.getScores().get(k).getLabel());
+                assertEquals(c.scores().get(k).score(), got.getScores().get(k).getScore());
             }
-            assertEquals(expectedEntities.get(i).entities().size(), e.getEntities().getEntities().size());
-            for (int k = 0; k < e.getEntities().getEntities().size(); k++) {
+            assertEquals(expectedEntities.get(i).entities().size(), e.getEntities().size());
+            for (int k = 0; k < e.getEntities().size(); k++) {
                 var want = expectedEntities.get(i).entities().get(k);
-                var got = e.getEntities().getEntities().get(k);
-                assertEquals(want.label(), got.getGroup());
-                assertEquals(want.word(), got.getWord());
-                assertEquals(want.start(), got.getStart());
-                assertEquals(want.end(), got.getEnd());
+                var entity = e.getEntities().get(k);
+                assertEquals(want.label(), entity.getEntityGroup());
+                assertEquals(want.word(), entity.getWord());
+                assertEquals(want.start(), entity.getStartOffset());
+                assertEquals(want.end(), entity.getEndOffset());
             }
-            assertEquals(2, e.getModels().size());
-            assertEquals(TestModels.MODERATION, e.getModels().get(0).getBundle());
-            assertEquals(engine.classifier().get().bundle().sha256(), e.getModels().get(0).getSha256());
-            assertEquals("model.onnx", e.getModels().get(0).getFile());
-            assertEquals("cpu", e.getModels().get(0).getDevice());
+            assertEquals(TestModels.MODERATION, got.getModel().getBundle());
+            assertEquals(engine.classifier().get().bundle().sha256(), got.getModel().getSha256());
+            assertEquals("model.onnx", got.getModel().getFile());
+            assertEquals("cpu", got.getModel().getDevice());
+            assertEquals(TestModels.NER, e.getNer().getModel().getBundle());
+            assertEquals(engine.ner().get().bundle().sha256(), e.getNer().getModel().getSha256());
+            assertEquals(System.getProperty("enricher.build.version"), e.getServiceVersion());
             assertTrue(e.getTimings().getBatchSize() == 4 || e.getTimings().getBatchSize() == 1);
         }
         System.out.println("topology (json): 5 events enriched, batches of 4 + 1, equal to the pipelines' results");
@@ -275,7 +281,7 @@ class EnricherTopologyTest {
         List<EnrichedEvent> good = output.readValuesToList();
         assertEquals(2, good.size(), "the empty text has a defined output, and processing went on");
         assertEquals("", good.get(0).getText());
-        assertEquals(6, good.get(0).getClassification().getScores().size());
+        assertEquals(6, good.get(0).getClassifications().get(0).getScores().size());
         assertEquals("still going", good.get(1).getText());
     }
 
@@ -295,6 +301,30 @@ class EnricherTopologyTest {
         assertEquals(1, routed.size(), "two routes to the same topic send the event once");
         assertEquals("r1", routed.get(0).getId());
         assertTrue(never.isEmpty());
+    }
+
+    @Test
+    void severalClassifiersEachWriteTheirResultAndARouteReadsOnlyTheClassifierItNames() {
+        Map<String, Object> props = baseConfig("json");
+        props.remove(EnricherConfig.CLASSIFIER_MODEL_DIR);
+        props.put(EnricherConfig.CLASSIFIERS, "moderation,sentiment");
+        props.put("classifier.moderation.model.dir", TestModels.bundle(TestModels.MODERATION).toString());
+        props.put("classifier.sentiment.model.dir", TestModels.bundle(TestModels.SENTIMENT).toString());
+        props.put(EnricherConfig.OUTPUT_ROUTES, "moderation:toxic:0.0:review,sentiment:toxic:0.0:never");
+        start(props);
+        TestOutputTopic<byte[], EnrichedEvent> review = driver.createOutputTopic("review", new ByteArrayDeserializer(),
+                new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
+        TestOutputTopic<byte[], EnrichedEvent> never = driver.createOutputTopic("never", new ByteArrayDeserializer(),
+                new ConfluentAvro.AvroDeserializer<>(registry, EnrichedEvent.getClassSchema()));
+        input.pipeInput(null, "{\"id\": \"r1\", \"text\": \"you are such an idiot lol\"}".getBytes(StandardCharsets.UTF_8));
+        awaitAllWritten();
+        EnrichedEvent e = output.readValue();
+        assertEquals(List.of("moderation", "sentiment"),
+                e.getClassifications().stream().map(ClassificationResult::getTask).toList());
+        assertEquals(TestModels.MODERATION, e.getClassifications().get(0).getModel().getBundle());
+        assertEquals(TestModels.SENTIMENT, e.getClassifications().get(1).getModel().getBundle());
+        assertEquals(List.of("r1"), review.readValuesToList().stream().map(EnrichedEvent::getId).toList());
+        assertTrue(never.isEmpty(), "sentiment has no label toxic; moderation's toxic score is not read by that route");
     }
 
     @Test
