@@ -67,9 +67,9 @@ public final class ServiceMetrics implements ProcessingMetrics, AutoCloseable {
         gcMetrics.bindTo(registry);
     }
 
-    /** Registers the models' metrics: inference time and padded tokens per run, model info, CPU fallbacks. */
+    /** Registers each model's metrics, tagged by task name (inference time, tokens, model info) and CPU fallbacks. */
     public void bindEngine(EnrichmentEngine engine) {
-        engine.classifier().ifPresent(p -> bindModel("classifier", p));
+        engine.classifiers().forEach(c -> bindModel(c.task(), c.pipeline()));
         engine.ner().ifPresent(p -> bindModel("ner", p));
         Gauge.builder("enricher.cpu.fallbacks", engine, e -> e.provenance().stream()
                         .filter(m -> m.getDevice().startsWith("cpu (fallback")).count())
